@@ -1,0 +1,123 @@
+"""The canonical mention store schema, defined once with SQLAlchemy Core.
+
+Every backend (DuckDB embedded, PostgreSQL, other SQLAlchemy warehouses) gets exactly these
+tables; ingestion adapters normalise platform exports into ``mentions`` rows, and KPI measures
+compile to queries against them. Bump ``SCHEMA_VERSION`` and add a migration step in
+``kpigov.store.migrations`` whenever a table changes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 2
+
+metadata = MetaData()
+
+#: One row per collected post, comment or reply that mentions a tracked entity.
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("mention_id", String(64), primary_key=True, comment="kpigov id: sha256(platform:native_id)[:32]"),
+    Column("platform", String(16), nullable=False, comment="x | reddit | youtube | weibo | vk | vendor platform code"),
+    Column("native_id", String(128), nullable=False, comment="id on the platform"),
+    Column("entity", String(64), nullable=False, comment="tracked brand or competitor the mention is about"),
+    Column("author_id", String(128), comment="platform account id"),
+    Column("author_handle", String(256), comment="personal data"),
+    Column("author_followers", BigInteger),
+    Column("author_posts", BigInteger),
+    Column("author_created_at", DateTime(timezone=False), comment="UTC"),
+    Column("created_at", DateTime(timezone=False), nullable=False, comment="UTC, naive"),
+    Column("language", String(16)),
+    Column("text", Text, comment="user content"),
+    Column("url", Text),
+    Column("likes", BigInteger, nullable=False, default=0),
+    Column("shares", BigInteger, nullable=False, default=0, comment="reposts / retweets"),
+    Column("comments", BigInteger, nullable=False, default=0, comment="replies"),
+    Column("views", BigInteger, comment="null when the platform does not report views"),
+    Column("reply_to", String(128), comment="native id of the post replied to"),
+    Column("quote_of", String(128), comment="native id of the quoted post"),
+    Column("repost_of", String(128), comment="native id of the reposted original"),
+    Column("geo", String(64)),
+    Column("topic", String(64), comment="classified topic, used to cross-reference support tickets"),
+    Column("source", String(64), nullable=False, comment="platform API or vendor (brandwatch, sprinklr, ...)"),
+    Column("ingest_batch", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False, comment="sha256 of normalised text"),
+    Column("sentiment_score", Float, comment="compound score in [-1, 1]"),
+    Column("sentiment_label", String(8), comment="positive | neutral | negative"),
+    Column("lexicon_fingerprint", String(64), comment="fingerprint of the lexicon that scored the row"),
+    Column("duplicate_of", String(64), comment="mention_id this row collapses onto; null when canonical"),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("is_spam", Boolean, nullable=False, default=False),
+    Column("is_employee", Boolean, nullable=False, default=False),
+    Column("cib_cluster", String(64), comment="coordinated-inauthentic-behaviour cluster id"),
+)
+
+# Lookups made by deduplication and flagging on every ingest. PostgreSQL only: DuckDB answers them
+# with hash joins over its column segments, and ART indexes would slow its bulk loads down.
+for _name, *_columns in (
+    ("ix_mentions_platform_native_id", "platform", "native_id"),
+    ("ix_mentions_platform_repost_of", "platform", "repost_of"),
+    ("ix_mentions_platform_quote_of", "platform", "quote_of"),
+    ("ix_mentions_content_hash", "content_hash"),
+    ("ix_mentions_ingest_batch", "ingest_batch"),
+    ("ix_mentions_duplicate_of", "duplicate_of"),
+):
+    Index(_name, *(mentions.c[c] for c in _columns)).ddl_if(dialect="postgresql")
+
+#: Rows an adapter could not normalise: kept with the reason, never silently dropped.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("ingest_batch", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+#: One row per ingest: what came in, what was kept, what was quarantined.
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("ingest_batch", String(64), primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_name", Text, comment="path as given to ingest (since schema version 2)"),
+    Column("started_at", DateTime(timezone=False), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+    Column("rows_already_present", Integer, nullable=False),
+)
+
+#: Outcome series (weekly sales, support tickets by topic) that KPIs are judged against.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("series", String(64), primary_key=True, autoincrement=False),
+    Column("period_start", Date, primary_key=True, autoincrement=False),
+    Column("topic", String(64), primary_key=True, autoincrement=False, default=""),
+    Column("value", Float, nullable=False),
+)
+
+#: Store bookkeeping: the schema version this store was created or migrated to.
+store_meta = Table(
+    "kpigov_store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
