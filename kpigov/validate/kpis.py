@@ -160,6 +160,8 @@ def check_derived(project: Project) -> None:
                                       f"{', '.join(sorted(variants))} (from {', '.join(sorted(variants.values()))}), "
                                       "which are not comparable", project.locate(kpi.ref, path))
     for cycle in nx.simple_cycles(graph):
+        start = cycle.index(min(cycle))  # report every cycle from the same place, whatever the file order
+        cycle = cycle[start:] + cycle[:start]
         ids = [*cycle, cycle[0]]
         steps = []
         for a, b in zip(ids, ids[1:]):
