@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from kpigov.store.testing import isolated_pg_schema, pg_unreachable_reason, test_pg_url
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 EXAMPLE_PARTS = ("kpigov.yaml", "kpi_specs", "policies", "expectations")
-PG_URL = os.environ.get("KPIGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def copy_example(target: Path) -> Path:
@@ -36,3 +37,31 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real public data not available ({SHARED_DATA} is absent; it ships beside the checkout)")
     return SHARED_DATA
+
+
+# -- stores on every backend: DuckDB always, PostgreSQL when reachable (else skipped, with why) --
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> str:
+    url = test_pg_url()
+    reason = pg_unreachable_reason(url)
+    if reason:
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_base_url: str) -> Iterator[str]:
+    with isolated_pg_schema(pg_base_url) as url:
+        yield url
+
+
+@pytest.fixture
+def duckdb_url(tmp_path: Path) -> str:
+    return f"duckdb:///{tmp_path / 'kpigov.duckdb'}"
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    fixture = "duckdb_url" if request.param == "duckdb" else "pg_url"
+    return request.getfixturevalue(fixture)

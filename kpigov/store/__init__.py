@@ -1,0 +1,25 @@
+"""The canonical mention store: one SQLAlchemy Core schema on DuckDB (embedded) or PostgreSQL."""
+
+from kpigov.store.errors import (
+    MigrationError,
+    NotAKpigovStoreError,
+    StoreError,
+    StoreNotFoundError,
+    StoreTooNewError,
+    StoreUnreachableError,
+    StoreURLError,
+)
+from kpigov.store.store import DEFAULT_STORE_URL, Store, open_store
+
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "MigrationError",
+    "NotAKpigovStoreError",
+    "Store",
+    "StoreError",
+    "StoreNotFoundError",
+    "StoreTooNewError",
+    "StoreURLError",
+    "StoreUnreachableError",
+    "open_store",
+]

@@ -1,0 +1,158 @@
+"""Opening a store: URL → engine → checked (created or migrated) schema.
+
+The same SQLAlchemy Core code serves the embedded DuckDB file (the default) and PostgreSQL;
+``Store.backend`` holds the little that differs (see ``kpigov.store.backends``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Column, Connection, Engine, create_engine, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.sql.expression import TableClause
+
+from kpigov.store import migrations, schema
+from kpigov.store.backends import BACKENDS, Backend
+from kpigov.store.errors import (
+    NotAKpigovStoreError,
+    StoreError,
+    StoreNotFoundError,
+    StoreTooNewError,
+    StoreUnreachableError,
+    StoreURLError,
+)
+
+DEFAULT_STORE_URL = "duckdb:///kpigov.duckdb"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An opened, up-to-date mention store. Close it (or use ``with``) to release the file lock."""
+
+    engine: Engine
+    backend: Backend
+    display_url: str
+    schema_version: int
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on any error."""
+        return self.engine.begin()
+
+    def stage(
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table
+    ) -> AbstractContextManager[TableClause]:
+        """Expose ``data`` as relation ``name`` in ``conn`` through the backend's native fast path."""
+        return self.backend.stage(conn, name, columns, data)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def open_store(url: str | None = None, *, create: bool) -> Store:
+    """Open the store at ``url`` (default: ``kpigov.duckdb`` in the working directory).
+
+    With ``create`` an absent or empty store is created; an older store is migrated step by step;
+    a newer one is refused. Every failure is a ``StoreError`` with a message fit for a user.
+    """
+    parsed = _parse(url or DEFAULT_STORE_URL)
+    display = parsed.render_as_string(hide_password=True)
+    backend = BACKENDS.get(parsed.get_backend_name())
+    if backend is None:
+        raise StoreURLError(
+            f"unsupported store backend {parsed.get_backend_name()!r} in {display}; "
+            f"use one of: {', '.join(sorted(BACKENDS))}"
+        )
+    if backend.name == "duckdb":
+        _check_duckdb_file(parsed, display, create=create)
+    try:
+        engine = create_engine(parsed)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StoreURLError(f"cannot use store URL {display}: {exc}") from exc
+    try:
+        version = _prepare(engine, display, create=create)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine=engine, backend=backend, display_url=display, schema_version=version)
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise StoreURLError(f"not a database URL: {url!r}") from exc
+
+
+def _check_duckdb_file(parsed: URL, display: str, *, create: bool) -> None:
+    """DuckDB creates a missing file on connect: look first, so ``create=False`` creates nothing."""
+    database = parsed.database
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    if not create:
+        raise StoreNotFoundError(f"no store at {display} (file {path} does not exist)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def _connected(engine: Engine, display: str) -> Iterator[Connection]:
+    """A transaction on a fresh connection; failing to connect is a StoreUnreachableError."""
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise StoreUnreachableError(f"cannot open store {display}: {_first_line(exc.orig)}") from exc
+    except duckdb.Error as exc:  # raised before SQLAlchemy can wrap it, e.g. a file locked by another process
+        raise StoreUnreachableError(f"cannot open store {display}: {_first_line(exc)}") from exc
+    with conn, conn.begin():
+        yield conn
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().splitlines()[0] if error and str(error).strip() else type(error).__name__
+
+
+def _prepare(engine: Engine, display: str, *, create: bool) -> int:
+    """Create, check or migrate the schema; returns the store's schema version after that."""
+    with _connected(engine, display) as conn:
+        tables = set(inspect(conn).get_table_names())
+        if schema.store_meta.name in tables:
+            version = migrations.read_version(conn)
+            if version is None:
+                raise NotAKpigovStoreError(f"{display}: kpigov_store_meta holds no schema_version")
+            if version > schema.SCHEMA_VERSION:
+                raise StoreTooNewError(version, schema.SCHEMA_VERSION)
+            migrations.upgrade(conn, version)
+            return schema.SCHEMA_VERSION
+        clashing = sorted(tables & set(schema.metadata.tables))
+        if clashing:
+            raise NotAKpigovStoreError(
+                f"{display} already has tables {', '.join(clashing)} but no kpigov_store_meta: "
+                "not a kpigov store"
+            )
+        if not create:
+            raise StoreNotFoundError(f"{display} holds no kpigov store; create it first")
+        schema.metadata.create_all(conn)
+        migrations.write_version(conn, schema.SCHEMA_VERSION)
+        return schema.SCHEMA_VERSION
+
+
+
