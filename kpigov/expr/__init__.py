@@ -24,8 +24,16 @@ from kpigov.expr.lexer import KEYWORDS, SQL_KEYWORDS
 from kpigov.expr.nodes import BoolOp, Binary, Compare, Expr, InList, IsNull, Literal, LiteralValue, Name, Not, Unary
 from kpigov.expr.parser import MAX_DEPTH, MAX_LENGTH, parse
 from kpigov.expr.render import names, to_text
-from kpigov.expr.sql import to_sqlalchemy
 from kpigov.expr.typecheck import TYPES, check
+
+
+def __getattr__(name: str) -> object:
+    # SQLAlchemy costs ~0.25 s to import; validation never needs it, so it loads on first use.
+    if name == "to_sqlalchemy":
+        from kpigov.expr.sql import to_sqlalchemy
+
+        return to_sqlalchemy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "KEYWORDS",
