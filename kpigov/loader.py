@@ -112,6 +112,7 @@ class Document:
     index: int
     data: dict[str, Any]
     node: MappingNode = field(repr=False)
+    text: str = field(default="", repr=False)  # the whole file's text (shared by its documents)
 
     @property
     def kind(self) -> str | None:
@@ -181,10 +182,30 @@ class Document:
         if depth != len(loc) or not isinstance(node, ScalarNode):
             return Location.from_mark(self.path, node.start_mark)
         start, end = node.start_mark, node.end_mark
-        if node.style in (None, "'", '"') and start.line == end.line:
-            quote = 0 if node.style is None else 1
-            return Location.from_mark(self.path, start, column_offset=quote + offset)
-        return Location.from_mark(self.path, start)
+        if start.line != end.line or node.style not in (None, "'", '"'):
+            return Location.from_mark(self.path, start)
+        if node.style is None or not self.text:
+            return Location.from_mark(self.path, start, column_offset=offset)
+        return Location.from_mark(self.path, start, column_offset=1 + _source_width(
+            self.text[start.index + 1:end.index - 1], node.style, offset))
+
+
+
+def _source_width(raw: str, quote: str, offset: int) -> int:
+    """How many source characters of a quoted scalar's body encode its first ``offset`` characters.
+
+    ``''`` is one character in a single-quoted scalar; a backslash escape is one in a double-quoted one.
+    """
+    i = produced = 0
+    while produced < offset and i < len(raw):
+        if quote == "'" and raw.startswith("''", i):
+            i += 2
+        elif quote == '"' and raw[i] == "\\":
+            i += {"x": 4, "u": 6, "U": 10}.get(raw[i + 1:i + 2], 2)
+        else:
+            i += 1
+        produced += 1
+    return i + (offset - produced)
 
 
 @dataclass
@@ -411,7 +432,7 @@ def load_text(path: str, content: bytes, limits: Limits = Limits()) -> LoadedFil
             if converter.diagnostics:
                 diagnostics.extend(converter.diagnostics)
             elif isinstance(data, dict):
-                documents.append(Document(path, index, data, node))
+                documents.append(Document(path, index, data, node, text))
     except _Refused as exc:
         diagnostics.append(Diagnostic(exc.code, exc.message, Location.from_mark(path, exc.mark)))
     except MarkedYAMLError as exc:

@@ -100,3 +100,10 @@ def test_symlink_outside_root_is_refused(tmp_path: Path) -> None:
     loaded = load_file(root, root / "policies" / "link.yaml")
     assert [d.code.slug for d in loaded.diagnostics] == ["path-escapes-root"]
     assert loaded.documents == []
+
+
+def test_offsets_inside_quoted_scalars_account_for_escapes() -> None:
+    doc = load_text("x.yaml", b"a: 'it''s x'\nb: \"a\\tb c\"\nc: plain text\n").documents[0]
+    assert doc.data["a"][5] == "x" and str(doc.locate_in_scalar(["a"], 5)) == "x.yaml:1:11"
+    assert doc.data["b"][4] == "c" and str(doc.locate_in_scalar(["b"], 4)) == "x.yaml:2:10"
+    assert str(doc.locate_in_scalar(["c"], 6)) == "x.yaml:3:10"
