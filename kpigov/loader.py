@@ -182,12 +182,13 @@ class Document:
         if depth != len(loc) or not isinstance(node, ScalarNode):
             return Location.from_mark(self.path, node.start_mark)
         start, end = node.start_mark, node.end_mark
-        if start.line != end.line or node.style not in (None, "'", '"'):
+        style = node.style or ""  # libyaml reports plain scalars with an empty style
+        if start.line != end.line or style not in ("", "'", '"'):
             return Location.from_mark(self.path, start)
-        if node.style is None or not self.text:
+        if not style or not self.text:
             return Location.from_mark(self.path, start, column_offset=offset)
         return Location.from_mark(self.path, start, column_offset=1 + _source_width(
-            self.text[start.index + 1:end.index - 1], node.style, offset))
+            self.text[start.index + 1:end.index - 1], style, offset))
 
 
 
