@@ -6,7 +6,7 @@
 
 from kpigov.sample.mentions import CAMPAIGN_PLAN, LEFT_TO_INGESTION, MENTIONS_SCHEMA, Campaign, generate
 from kpigov.sample.outcomes import OUTCOMES_SCHEMA, generate_outcomes
-from kpigov.sample.vocabulary import BRAND, COMPETITORS, STRIDEWELL_LEXICON
+from kpigov.sample.vocabulary import BRAND, COMPETITORS
 from kpigov.sample.world import CRISIS, LAUNCH, Event
 from kpigov.sample.writer import SampleSummary, write_sample
 
@@ -19,7 +19,6 @@ __all__ = [
     "LEFT_TO_INGESTION",
     "MENTIONS_SCHEMA",
     "OUTCOMES_SCHEMA",
-    "STRIDEWELL_LEXICON",
     "Campaign",
     "Event",
     "SampleSummary",

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpigov.ingest.rows import DERIVED_FIELDS
 from kpigov.sample import vocabulary as vocab
 from kpigov.sample.accounts import Accounts, build_accounts
 from kpigov.sample.strings import base36, decimal, join
@@ -30,9 +31,7 @@ DEFAULT_SEED = 20260101
 DEFAULT_START, DEFAULT_END = date(2026, 1, 1), date(2026, 12, 31)
 
 #: Columns ingestion derives; the generator leaves them null (the ``is_*`` flags: False).
-LEFT_TO_INGESTION = frozenset(
-    {"mention_id", "content_hash", "sentiment_score", "sentiment_label", "lexicon_fingerprint", "duplicate_of", "cib_cluster"}
-)
+LEFT_TO_INGESTION = DERIVED_FIELDS
 #: The store's Arrow schema for ``mentions`` (every field nullable; the database enforces NOT NULL).
 MENTIONS_SCHEMA = arrow_schema(mentions)
 
@@ -69,7 +68,7 @@ CAMPAIGN_PLAN = (
     Campaign(
         name="kinetiq-astroturf",
         start=datetime(2026, 5, 12, 13, 0),
-        entity="Kinetiq",
+        entity="kinetiq",
         text="Kinetiq Flux is the best running shoe of 2026, way better than Stridewell",
         variants=("", "!", " #KinetiqFlux", "!! #KinetiqFlux", " 🔥"),
         topic="design",
@@ -428,7 +427,7 @@ def _organic_text(
     starts = np.cumsum([0] + [len(texts) for texts in options])[:-1]
     counts = np.array([len(texts) for texts in options])
     picked = starts[polarity] + (rng.random(len(polarity)) * counts[polarity]).astype(np.int64)
-    return join(pa.array(vocab.ENTITIES).take(pa.array(entity)), " ", flat.take(pa.array(picked)))
+    return join(pa.array(vocab.DISPLAY_NAMES).take(pa.array(entity)), " ", flat.take(pa.array(picked)))
 
 
 class _EnglishPhrases:

@@ -1,8 +1,8 @@
 """The words the sample world is written in: brands, topics, text templates, account names.
 
-Every English phrase is chosen so that VADER with :data:`STRIDEWELL_LEXICON` labels it with the
-polarity it is filed under, whatever opener and closer surround it (a test checks every
-combination). Chinese and Russian phrases are real sentiment that VADER cannot read: they score
+Every English phrase is chosen so that VADER with the example repository's domain lexicon
+(``policies/lexicon.yaml``, the one source of sentiment terms) labels it with the polarity it is
+filed under, whatever opener and closer surround it (a test checks every combination). Chinese and Russian phrases are real sentiment that VADER cannot read: they score
 0, which is the bias ``kpigov.sentiment.bias_audit`` exists to expose.
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Final
 
-BRAND: Final = "Stridewell"
-COMPETITORS: Final = ("Apexrun", "Kinetiq", "Volta")
+#: Entity ids as the example repository declares them (``kpigov.yaml`` ``spec.entities``): the
+#: values of the ``entity`` column that KPI filters compare with.
+BRAND: Final = "stridewell"
+COMPETITORS: Final = ("apexrun", "kinetiq", "volta")
 ENTITIES: Final = (BRAND, *COMPETITORS)
 #: Share of organic mention volume per entity (same order as ENTITIES).
 ENTITY_SHARE: Final = (0.40, 0.25, 0.20, 0.15)
@@ -22,6 +24,8 @@ ENTITY_NAMES: Final = (
     ("Kinetiq", "@kinetiq", "the Kinetiq Flux", "my Kinetiq Flux", "#Kinetiq"),
     ("Volta", "@voltarun", "the Volta Surge", "my Volta Surge", "#Volta"),
 )
+#: Display names (same order as ENTITIES), as texts write them.
+DISPLAY_NAMES: Final = tuple(names[0] for names in ENTITY_NAMES)
 
 PLATFORMS: Final = ("x", "reddit", "youtube", "weibo", "vk")
 PLATFORM_SHARE: Final = (0.42, 0.20, 0.16, 0.13, 0.09)
@@ -41,18 +45,6 @@ GEOS: Final = (
 
 TOPICS: Final = ("sizing", "delivery", "durability", "price", "design", "customer_service", "launch")
 POLARITIES: Final = ("positive", "neutral", "negative")
-
-#: A sneaker brand's domain lexicon (VADER valences, -4..+4): slang praise is praise, a product
-#: "drop" is news rather than a fall, and "bricks" are shoes nobody wants.
-STRIDEWELL_LEXICON: Final = {
-    "bricks": -2.0,
-    "drop": 0.3,
-    "fire": 2.2,
-    "heat": 1.5,
-    "mid": -1.2,
-    "sick": 2.0,
-    "slaps": 2.0,
-}
 
 #: English phrases per polarity and topic (TOPICS order).
 PHRASES_EN: Final = {

@@ -9,10 +9,12 @@ from kpigov.store.errors import (
     StoreUnreachableError,
     StoreURLError,
 )
+from kpigov.store.location import STORE_URL_ENV, resolve_store_url
 from kpigov.store.store import DEFAULT_STORE_URL, Store, open_store
 
 __all__ = [
     "DEFAULT_STORE_URL",
+    "STORE_URL_ENV",
     "MigrationError",
     "NotAKpigovStoreError",
     "Store",
@@ -22,4 +24,5 @@ __all__ = [
     "StoreURLError",
     "StoreUnreachableError",
     "open_store",
+    "resolve_store_url",
 ]

@@ -68,6 +68,18 @@ def _v2_file_name_and_indexes(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+@migration(3, "evaluation runs: runs, kpi_results, alerts outbox, overrides")
+def _v3_evaluation_runs(conn: Connection) -> None:
+    for table in (schema.runs, schema.kpi_results, schema.alerts, schema.overrides):
+        table.create(conn)
+
+
+@migration(4, "audit trail: audit_log and audit_checkpoints")
+def _v4_audit_trail(conn: Connection) -> None:
+    for table in (schema.audit_log, schema.audit_checkpoints):
+        table.create(conn, checkfirst=True)
+
+
 def read_version(conn: Connection) -> int | None:
     """The store's ``schema_version``, or None when the meta table has no such row."""
     value = conn.execute(

@@ -18,12 +18,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -31,7 +32,7 @@ metadata = MetaData()
 mentions = Table(
     "mentions",
     metadata,
-    Column("mention_id", String(64), primary_key=True, comment="kpigov id: sha256(platform:native_id)[:32]"),
+    Column("mention_id", String(64), nullable=False, comment="kpigov id: sha256(platform:native_id)[:32]"),
     Column("platform", String(16), nullable=False, comment="x | reddit | youtube | weibo | vk | vendor platform code"),
     Column("native_id", String(128), nullable=False, comment="id on the platform"),
     Column("entity", String(64), nullable=False, comment="tracked brand or competitor the mention is about"),
@@ -65,6 +66,11 @@ mentions = Table(
     Column("is_employee", Boolean, nullable=False, default=False),
     Column("cib_cluster", String(64), comment="coordinated-inauthentic-behaviour cluster id"),
 )
+
+# The key is enforced on PostgreSQL only. On DuckDB a PRIMARY KEY's ART index costs more than the
+# whole rest of a bulk load, and ingestion never inserts an id already stored (its anti-join), so
+# DuckDB stores built since this change have none; older ones keep theirs and stay correct.
+mentions.append_constraint(PrimaryKeyConstraint("mention_id", name="mentions_pkey").ddl_if(dialect="postgresql"))
 
 # Lookups made by deduplication and flagging on every ingest. PostgreSQL only: DuckDB answers them
 # with hash joins over its column segments, and ART indexes would slow its bulk loads down.
@@ -112,6 +118,95 @@ outcomes = Table(
     Column("period_start", Date, primary_key=True, autoincrement=False),
     Column("topic", String(64), primary_key=True, autoincrement=False, default=""),
     Column("value", Float, nullable=False),
+)
+
+# -- evaluation runs (schema version 3): written by kpigov.evaluate, one transaction per run ----
+
+#: One row per ``kpigov evaluate`` run; a run that failed midway is kept with ``status = 'error'``.
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("status", String(8), nullable=False, comment="ok | error"),
+    Column("started_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("finished_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("manifest_fingerprint", String(64), nullable=False),
+    Column("git_commit", String(40), comment="null outside a Git checkout"),
+    Column("kpigov_version", String(32), nullable=False),
+    Column("kpis", Text, nullable=False, comment="JSON list of the KPI ids evaluated, in evaluation order"),
+    Column("quality", Text, comment="JSON: quality gate results per suite, with Great Expectations' own result"),
+    Column("error", Text, comment="why the run failed; null when status = 'ok'"),
+)
+
+#: One row per KPI per successful run: the value and everything needed to trust or question it.
+kpi_results = Table(
+    "kpi_results",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("kpi_id", String(200), primary_key=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False, comment="inclusive last day"),
+    Column("status", String(16), nullable=False, comment="ok | withheld | not_comparable | no_data | error"),
+    Column("value", Float, comment="null unless status = 'ok' (or withheld with a computed value)"),
+    Column("band", String(8), comment="green | amber | red; null without bands or value"),
+    Column("baseline", Float),
+    Column("change", Float, comment="value - baseline"),
+    Column("reason", Text, comment="why the status is not 'ok'"),
+    Column("detail", Text, nullable=False, comment="JSON: components, baseline periods, spikes, quality warnings"),
+    Column("sql", Text, comment="the statement that computed the KPI's components (derived KPIs: the formula)"),
+)
+
+#: Alerts raised by runs, routed through an EscalationPolicy; delivery reads this outbox.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(32), primary_key=True),
+    Column("run_id", String(32), nullable=False),
+    Column("kpi_id", String(200), nullable=False),
+    Column("trigger", String(32), nullable=False, comment="band_breach | spike | negative_cluster | withheld"),
+    Column("policy", String(200), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("raised_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("payload", Text, nullable=False, comment="JSON: what happened and the routed tiers (teams, channels, times)"),
+    Column("delivery", String(16), nullable=False, comment="pending | sent | failed"),
+)
+
+#: Manual decisions on KPI values held during a crisis: who decided what, and why.
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("override_id", String(32), primary_key=True),
+    Column("kpi_id", String(200), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("decision", String(16), nullable=False, comment="release | recalibrate"),
+    Column("decided_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+)
+
+# -- audit trail (schema version 4): written only by kpigov.lineage.audit, append-only ----------
+
+#: Hash-chained audit entries: each row's ``hash`` covers all its fields and the previous row's hash.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False, comment="1, 2, 3, ... without gaps"),
+    Column("recorded_at", DateTime(timezone=False), nullable=False, comment="UTC, naive, microseconds"),
+    Column("kind", String(32), nullable=False, comment="evaluation_run | kpi_withheld | manual_override | ..."),
+    Column("subject", String(256), nullable=False, comment="what the entry is about, e.g. a KPI id or run id"),
+    Column("actor", String(128), nullable=False, comment="who or what caused it"),
+    Column("payload", Text, nullable=False, comment="canonical JSON"),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, comment="sha256 of the canonical serialisation, prev_hash included"),
+)
+
+#: Every N-th entry's hash, so verification can start from it and a truncated tail is detected.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
 )
 
 #: Store bookkeeping: the schema version this store was created or migrated to.

@@ -65,3 +65,12 @@ def test_foreign_columns_and_non_parquet_files_are_malformed(store: Store, tmp_p
     (tmp_path / "g.parquet").write_text("hello")
     with pytest.raises(MalformedFileError, match="not a readable Parquet file"):
         ingest_file(store, tmp_path / "g.parquet", "canonical", rules=PLAIN_RULES)
+
+
+def test_ids_and_hashes_computed_in_sql_equal_the_python_definitions(store_url: str, tmp_path: Path) -> None:
+    texts = ["Acme  rocks", "ACME @bob http://x.y ok", "Acme 这双鞋太好看了 @李", "acme ΣΑΣ ß ﬁne", None, "acme\x0b\x1c end "]
+    rows = [{"platform": "x", "native_id": f"{i}é", "created_at": T, "text": t, "entity": "acme"} for i, t in enumerate(texts)]
+    with open_store(store_url, create=True) as store:
+        ingest_file(store, write_canonical(tmp_path / "u.parquet", rows), "canonical", rules=PLAIN_RULES)
+        stored = mentions(store, "native_id", "mention_id", "content_hash")
+    assert stored == [(f"{i}é", mention_id("x", f"{i}é"), content_hash(t)) for i, t in enumerate(texts)]

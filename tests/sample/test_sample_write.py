@@ -33,7 +33,7 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
     assert len(first.files) == -(-first.rows // 8_000) > 1
     assert sum(pq.ParquetFile(path).metadata.num_rows for path in first.files) == first.rows
     assert (first.start, first.end, first.seed, other.seed) == (SMALL["start"], SMALL["end"], 5, 6)
-    assert first.entities == ("Stridewell", "Apexrun", "Kinetiq", "Volta")
+    assert first.entities == ("stridewell", "apexrun", "kinetiq", "volta")
 
 
 def test_batch_size_changes_batches_not_rows() -> None:

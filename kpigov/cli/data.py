@@ -1,0 +1,247 @@
+"""``kpigov sample``, ``kpigov ingest`` and ``kpigov sentiment-audit``: mention data in and checked.
+
+Every command finds its store the same way (:func:`kpigov.store.resolve_store_url`). Input is
+checked before the store is opened, so a typo in a path, a source name or the repository leaves
+the store exactly as it was and exits 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich import box
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kpigov.cli.app import app, err
+from kpigov.diagnostics import ExitCode
+
+if TYPE_CHECKING:
+    from kpigov.ingest import Adapter, IngestReport
+    from kpigov.project import Project
+    from kpigov.sentiment.audit import GroupDistribution
+    from kpigov.store import Store
+
+_REPO = typer.Option(Path("."), "--repo", help="Governance repository root (its kpigov.yaml and policies).")
+_STORE = typer.Option(None, "--store", help="Store URL (default: $KPIGOV_STORE_URL, kpigov.yaml spec.store, "
+                                             "<repo>/.kpigov/store.duckdb).")
+
+
+def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
+    err.print(f"[red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+@app.command()
+def sample(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for mentions-NNN.parquet and outcomes.csv."),
+    seed: int = typer.Option(20260101, "--seed", help="Same seed, same bytes."),
+    start: str = typer.Option(None, "--start", help="First day, YYYY-MM-DD (default 2026-01-01)."),
+    end: str = typer.Option(None, "--end", help="Last day, YYYY-MM-DD (default 2026-12-31)."),
+    per_day: int = typer.Option(2_000, "--per-day", min=1, help="Average organic mentions per day."),
+) -> None:
+    """Write a seeded, realistic sample of mentions (canonical Parquet) and weekly outcomes."""
+    from kpigov.sample import write_sample
+    from kpigov.sample.mentions import DEFAULT_END, DEFAULT_START
+
+    first, last = _day(start, "--start") or DEFAULT_START, _day(end, "--end") or DEFAULT_END
+    if last < first:
+        _fail(f"--end {last} is before --start {first}")
+    if out.exists() and not out.is_dir():
+        _fail(f"{out} exists and is not a folder")
+    with err.status(f"generating mentions {first} .. {last}"):
+        summary = write_sample(out, seed=seed, start=first, end=last, mentions_per_day=per_day)
+    err.print(f"[green]✓[/] {summary.rows:,} mentions in {len(summary.files)} file(s) and "
+              f"{summary.outcome_rows:,} outcome rows in {out}/ (seed {seed}, {first} .. {last})")
+    for path in (*summary.files, summary.outcomes):
+        typer.echo(str(path))
+
+
+@app.command()
+def ingest(
+    files: list[Path] = typer.Argument(..., help="Files to load, each in its own transaction."),
+    source: str = typer.Option(..., "--source", "-s", help="Adapter: x, reddit, youtube, weibo, vk, canonical, csv, "
+                                                           "brandwatch, sprinklr, ... (with --mapping: any name)."),
+    repo: Path = _REPO,
+    store_url: str | None = _STORE,
+    encoding: str | None = typer.Option(None, "--encoding", help="Override the format's declared encoding."),
+    mapping: Path | None = typer.Option(None, "--mapping", help="CSV column mapping (YAML) for a vendor export."),
+    dedup: str | None = typer.Option(None, "--dedup", help="DedupPolicy to apply when the repository has several."),
+    lexicon: str | None = typer.Option(None, "--lexicon", help="Lexicon to score with when the repository has several."),
+) -> None:
+    """Load mention files into the store: dedup, bot/spam/CIB/employee flags and sentiment per the repository."""
+    from kpigov.ingest import IngestError, ingest_file
+    from kpigov.ingest.from_specs import ingest_setup
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        _fail(f"no such file: {', '.join(missing)}")
+    adapter = _adapter(source, mapping)
+    project = _project(repo)
+    try:
+        setup = ingest_setup(project, dedup=dedup, lexicon=lexicon)
+    except IngestError as exc:
+        _fail(str(exc))
+    reports: list[IngestReport] = []
+    with _store(store_url, project, create=True) as store:
+        err.print(f"store {store.display_url}; rules {setup.dedup_ref}, scores {setup.lexicon_ref}")
+        failure = None
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows read"),
+                      TimeElapsedColumn(), console=err) as progress:
+            for path in files:
+                task = progress.add_task(path.name, total=None)
+                try:
+                    reports.append(ingest_file(
+                        store, path, adapter, rules=setup.rules, entity_resolver=setup.resolver, scorer=setup.scorer,
+                        encoding=encoding, progress=lambda read, task=task: progress.update(task, completed=read)))
+                except IngestError as exc:
+                    failure = exc
+                    break
+                progress.update(task, total=reports[-1].rows_read, completed=reports[-1].rows_read)
+    if reports:
+        err.print(_report_table(reports))
+        _print_quarantine_reasons(reports)
+    if failure is not None:
+        loaded = f"; {len(reports)} earlier file(s) stay loaded (re-running is idempotent)" if reports else ""
+        _fail(f"{failure}{loaded}", ExitCode.FAILED)
+
+
+@app.command("sentiment-audit")
+def sentiment_audit(repo: Path = _REPO, store_url: str | None = _STORE) -> None:
+    """Score distributions per language and per text marker: where the lexicon may misread people."""
+    from kpigov.sentiment.audit import bias_audit, text_marker
+    from kpigov.sentiment.stored import scored_mentions
+
+    project = _project(repo)
+    with _store(store_url, project, create=False) as store:
+        rows = scored_mentions(store)
+    if not rows.texts:
+        _fail(f"no scored canonical mentions in {store.display_url}; ingest some first", ExitCode.FAILED)
+    thresholds = _thresholds(project)
+    markers = {text: text_marker(text) for text in set(rows.texts)}
+    by_language = bias_audit(rows.texts, rows.scores, rows.languages, **thresholds)
+    by_marker = bias_audit(rows.texts, rows.scores, [markers[t] for t in rows.texts], **thresholds)
+    err.print(_audit_table("language", by_language))
+    err.print(_audit_table("text marker", by_marker))
+    err.print("A gap between groups is a question to investigate, not proof of bias; a high share scored "
+              "exactly 0 usually means the lexicon does not read that group's words.")
+
+
+# -- shared steps ----------------------------------------------------------------------------------
+
+
+def _project(repo: Path) -> Project:
+    from kpigov.project import load
+
+    if not repo.is_dir():
+        _fail(f"{repo} is not a directory (--repo names the governance repository)")
+    project = load(repo)
+    if not project.ok:
+        for diagnostic in project.diagnostics.sorted()[:10]:
+            err.print(str(diagnostic), soft_wrap=True, markup=False)
+        _fail(f"{repo}: the governance repository is invalid ({project.diagnostics.error_count} error(s)); "
+              "run 'kpigov validate' for all of them")
+    return project
+
+
+@contextmanager
+def _store(option: str | None, project: Project, *, create: bool) -> Iterator[Store]:
+    from kpigov.store import StoreError, open_store, resolve_store_url
+
+    try:
+        url = resolve_store_url(option, project.root, project.config.spec.store)
+        store = open_store(url, create=create)
+    except StoreError as exc:
+        _fail(str(exc))
+    with store:
+        yield store
+
+
+def _adapter(source: str, mapping: Path | None) -> Adapter:
+    from kpigov.ingest import CsvAdapter, CsvMapping, UnknownSourceError, get_adapter
+    from kpigov.loader import load_text
+
+    if mapping is None:
+        try:
+            return get_adapter(source)
+        except UnknownSourceError as exc:
+            _fail(str(exc))
+    if not mapping.is_file():
+        _fail(f"no such mapping file: {mapping}")
+    loaded = load_text(str(mapping), mapping.read_bytes())
+    if loaded.diagnostics or len(loaded.documents) != 1:
+        problems = "; ".join(str(d) for d in loaded.diagnostics) or "expected exactly one YAML mapping"
+        _fail(f"{mapping}: {problems}")
+    try:
+        return CsvAdapter(source, CsvMapping.from_dict(loaded.documents[0].data))
+    except ValueError as exc:
+        _fail(f"{mapping}: {exc}")
+
+
+def _thresholds(project: Project) -> dict[str, float]:
+    """The repository lexicon's label thresholds when it has exactly one lexicon, else VADER's."""
+    from kpigov.specs import Lexicon
+
+    lexicons = list(project.of_kind(Lexicon))
+    if len(lexicons) != 1:
+        return {}
+    return {"positive_at": lexicons[0].spec.positive_at, "negative_at": lexicons[0].spec.negative_at}
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def _report_table(reports: Sequence[IngestReport]) -> Table:
+    """One column per file, one row per count: stays readable in 80 columns whatever the flags."""
+    table = Table(title="ingest report", title_justify="left")
+    table.add_column("")
+    for r in reports:
+        table.add_column(r.path.name, justify="right")
+    rows: list[tuple[str, list[str]]] = [
+        ("read", [f"{r.rows_read:,}" for r in reports]),
+        ("loaded", [f"{r.rows_loaded:,}" for r in reports]),
+        ("quarantined", [f"{r.rows_quarantined:,}" for r in reports]),
+        ("already present", [f"{r.rows_already_present:,}" for r in reports]),
+        ("collapsed (duplicate_of)", [f"{r.rows_collapsed:,}" for r in reports]),
+        ("CIB clusters", [f"{r.cib_clusters:,}" for r in reports]),
+        ("scored", [f"{r.rows_scored:,}" for r in reports]),
+        ("seconds", [f"{r.seconds:.1f}" for r in reports]),
+    ]
+    for rule in sorted({rule for r in reports for rule in r.flags}):
+        rows.append((f"flag {rule}", [f"{r.flags.get(rule, 0):,}" for r in reports]))
+    for name, values in rows:
+        table.add_row(name, *values)
+    return table
+
+
+def _print_quarantine_reasons(reports: Sequence[IngestReport]) -> None:
+    for r in reports:
+        for reason, count in sorted(r.quarantine_reasons.items(), key=lambda item: (-item[1], item[0])):
+            err.print(f"[yellow]quarantined[/] {count:,} row(s) of {r.path}: {reason}", markup=True, soft_wrap=True)
+
+
+def _audit_table(group_name: str, groups: Sequence[GroupDistribution]) -> Table:
+    table = Table(title=f"sentiment by {group_name}", title_justify="left", box=box.SIMPLE_HEAD,
+                  caption="pos/neu/neg: label shares; zero: scored exactly 0; gap: mean minus the other texts' mean",
+                  caption_justify="left")
+    table.add_column(group_name, no_wrap=True)
+    for name in ("n", "mean", "pos", "neu", "neg", "zero", "gap"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for g in groups:
+        table.add_row(g.group, f"{g.n:,}", f"{g.mean:+.3f}", f"{g.share_positive:.1%}", f"{g.share_neutral:.1%}",
+                      f"{g.share_negative:.1%}", f"{g.share_zero:.1%}", f"{g.mean_gap:+.3f}")
+    return table

@@ -1,0 +1,224 @@
+"""Deduplication: which stored rows collapse onto another one (``duplicate_of``), in set-based SQL.
+
+The outcome is a function of the stored rows alone, never of the order files came in:
+ingesting A then B equals ingesting B then A. To keep that true incrementally, an ingest
+recomputes exactly the rows *connected* to its batch, the closure over two relations:
+
+- structure: a row and the post it reposts (or quotes, when quotes collapse), and the other
+  reposts of that same post;
+- text: rows sharing a ``content_hash`` (long enough to be compared), when cross-platform
+  text dedup is on.
+
+Nothing outside that closure can change. Within it, each row gets a parent that is strictly
+earlier in (created_at, mention_id), so chains end and cycles are impossible:
+
+1. a repost's parent is its original when stored, else the earliest repost of that original;
+2. parents are followed to the root (``duplicate_of`` always names a canonical row);
+3. a canonical row with the same normalised text as an earlier canonical row from another
+   platform, within ``cross_platform_window`` of it, collapses onto the earliest such row;
+4. roots are followed again and written back where they changed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    update,
+)
+
+from kpigov.ingest.rules import DedupRules
+from kpigov.store import schema
+
+_MAX_PASSES = 10_000  # a chain longer than this means a bug, not data: parents strictly precede children
+
+m = schema.mentions
+
+
+def deduplicate(conn: Connection, rules: DedupRules, ingest_batch: str | None) -> int:
+    """Recompute ``duplicate_of`` for the rows connected to ``ingest_batch`` (None: the whole store,
+    e.g. after the rules changed). Returns how many stored rows changed."""
+    meta = MetaData()
+    scope = Table("kpigov_dedup_scope", meta, Column("mention_id", String(64)), prefixes=["TEMPORARY"])
+    plan = Table(
+        "kpigov_dedup_plan",
+        meta,
+        Column("mention_id", String(64)),
+        Column("platform", String(16)),
+        Column("native_id", String(128)),
+        Column("group_key", String(128)),
+        Column("created_at", DateTime()),
+        Column("content_hash", String(64)),
+        Column("text_comparable", Boolean),
+        Column("parent", String(64)),
+        prefixes=["TEMPORARY"],
+    )
+    meta.create_all(conn, checkfirst=False)
+    key = _group_key(rules)
+    comparable = _text_comparable(rules)
+    seed = select(m.c.mention_id)
+    if ingest_batch is not None:
+        seed = seed.where(m.c.ingest_batch == ingest_batch)
+    conn.execute(insert(scope).from_select(["mention_id"], seed))
+    if ingest_batch is not None and _stored_before(conn, ingest_batch):
+        _close_scope(conn, scope, key, comparable)
+    conn.execute(
+        insert(plan).from_select(
+            ["mention_id", "platform", "native_id", "group_key", "created_at", "content_hash", "text_comparable"],
+            select(m.c.mention_id, m.c.platform, m.c.native_id, key, m.c.created_at, m.c.content_hash, comparable)
+            .join(scope, scope.c.mention_id == m.c.mention_id),
+        )
+    )
+    _structural_parents(conn, plan)
+    _follow_to_roots(conn, plan)
+    if rules.cross_platform_window is not None:
+        _cross_platform_parents(conn, plan, rules.cross_platform_window)
+        _follow_to_roots(conn, plan)
+    changed = conn.execute(
+        update(m)
+        .values(duplicate_of=plan.c.parent)
+        .where(m.c.mention_id == plan.c.mention_id, m.c.duplicate_of.is_distinct_from(plan.c.parent))
+    ).rowcount
+    meta.drop_all(conn, checkfirst=False)
+    return changed
+
+
+def _stored_before(conn: Connection, ingest_batch: str) -> bool:
+    """Whether any row came from another batch; if none did, the batch is its own closure."""
+    return conn.execute(select(exists().where(m.c.ingest_batch != ingest_batch))).scalar_one()
+
+
+def _group_key(rules: DedupRules) -> ColumnElement[str | None]:
+    """The native id of the post a row collapses towards by structure (null: none)."""
+    whens = []
+    if rules.collapse_reposts:
+        whens.append((m.c.repost_of.is_not(None), m.c.repost_of))
+    if not rules.quotes_count_as_mentions:
+        whens.append((m.c.quote_of.is_not(None), m.c.quote_of))
+    return case(*whens, else_=null()) if whens else null()
+
+
+def _text_comparable(rules: DedupRules) -> ColumnElement[bool]:
+    if rules.cross_platform_window is None:
+        return literal(False)
+    return func.coalesce(func.length(m.c.text), 0) >= rules.min_text_length_for_text_dedup
+
+
+def _close_scope(conn: Connection, scope: Table, key: ColumnElement[str | None], comparable: ColumnElement[bool]) -> None:
+    """Grow ``scope`` until no stored row outside it is connected to a row inside it."""
+    for _ in range(_MAX_PASSES):
+        inside = select(m.c.platform, m.c.native_id, key.label("group_key"), m.c.content_hash, comparable.label("comparable")).join(
+            scope, scope.c.mention_id == m.c.mention_id
+        ).subquery("inside")
+        keys = union(
+            select(inside.c.platform, inside.c.native_id.label("k")),
+            select(inside.c.platform, inside.c.group_key).where(inside.c.group_key.is_not(None)),
+        ).subquery("keys")
+        hashes = select(inside.c.content_hash).where(inside.c.comparable).distinct().subquery("hashes")
+        connected = union(
+            select(m.c.mention_id).join(keys, and_(m.c.platform == keys.c.platform, m.c.native_id == keys.c.k)),
+            select(m.c.mention_id).join(keys, and_(m.c.platform == keys.c.platform, key == keys.c.k)),
+            select(m.c.mention_id).join(hashes, m.c.content_hash == hashes.c.content_hash).where(comparable),
+        ).subquery("connected")
+        outside = select(connected.c.mention_id).where(
+            ~select(scope.c.mention_id).where(scope.c.mention_id == connected.c.mention_id).exists()
+        )
+        grown = insert(scope).from_select(["mention_id"], outside).execution_options(preserve_rowcount=True)
+        if not conn.execute(grown).rowcount:
+            return
+    raise RuntimeError("dedup scope did not converge")
+
+
+def _earlier(a_created: ColumnElement, a_id: ColumnElement, b_created: ColumnElement, b_id: ColumnElement) -> ColumnElement[bool]:
+    """(a_created, a_id) < (b_created, b_id): the total order parents must respect."""
+    return or_(a_created < b_created, and_(a_created == b_created, a_id < b_id))
+
+
+def _structural_parents(conn: Connection, plan: Table) -> None:
+    """Reposts onto their stored original, else onto the earliest repost of that original."""
+    child, original = plan.alias("child"), plan.alias("original")
+    first_sibling = func.first_value(child.c.mention_id).over(
+        partition_by=(child.c.platform, child.c.group_key), order_by=(child.c.created_at, child.c.mention_id)
+    )
+    candidates = (
+        select(
+            child.c.mention_id,
+            func.coalesce(original.c.mention_id, first_sibling).label("parent"),
+        )
+        .outerjoin(
+            original,
+            and_(
+                original.c.platform == child.c.platform,
+                original.c.native_id == child.c.group_key,
+                _earlier(original.c.created_at, original.c.mention_id, child.c.created_at, child.c.mention_id),
+            ),
+        )
+        .where(child.c.group_key.is_not(None))
+        .subquery("structural")
+    )
+    conn.execute(
+        update(plan)
+        .values(parent=candidates.c.parent)
+        .where(plan.c.mention_id == candidates.c.mention_id, candidates.c.parent != candidates.c.mention_id)
+    )
+
+
+def _cross_platform_parents(conn: Connection, plan: Table, window: timedelta) -> None:
+    """Canonical rows onto the earliest canonical row with the same text from another platform."""
+    row = plan.alias("row")
+    order = (row.c.created_at, row.c.mention_id)
+    by_text = dict(partition_by=row.c.content_hash, order_by=order)
+    earliest = (
+        select(
+            row.c.mention_id,
+            row.c.platform,
+            row.c.created_at,
+            func.first_value(row.c.mention_id).over(**by_text).label("first_id"),
+            func.first_value(row.c.platform).over(**by_text).label("first_platform"),
+            func.first_value(row.c.created_at).over(**by_text).label("first_created_at"),
+        )
+        .where(row.c.parent.is_(None), row.c.text_comparable)
+        .subquery("earliest")
+    )
+    conn.execute(
+        update(plan)
+        .values(parent=earliest.c.first_id)
+        .where(
+            plan.c.mention_id == earliest.c.mention_id,
+            earliest.c.first_id != earliest.c.mention_id,
+            earliest.c.platform != earliest.c.first_platform,
+            earliest.c.created_at <= earliest.c.first_created_at + window,
+        )
+    )
+
+
+def _follow_to_roots(conn: Connection, plan: Table) -> None:
+    """Point every parent at a canonical row, one hop per pass (chains are short in practice)."""
+    hop = plan.alias("hop")
+    for _ in range(_MAX_PASSES):
+        moved = conn.execute(
+            update(plan)
+            .values(parent=hop.c.parent)
+            .where(plan.c.parent == hop.c.mention_id, hop.c.parent.is_not(None))
+        ).rowcount
+        if not moved:
+            return
+    raise RuntimeError("duplicate_of chains did not converge")
