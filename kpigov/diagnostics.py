@@ -56,7 +56,8 @@ class Code(enum.Enum):
     """The catalogue of diagnostic codes: ``(code, slug, summary)``.
 
     ``KG1xx`` file and YAML, ``KG2xx`` structure and types, ``KG3xx`` references and ids,
-    ``KG4xx`` conventions, ``KG5xx`` consistency rules, ``KG6xx`` expressions, ``KG9xx`` internal.
+    ``KG4xx`` conventions, ``KG5xx`` consistency rules, ``KG6xx`` expressions, ``KG7xx`` compiler and
+    change control, ``KG9xx`` internal.
     """
 
     # -- files and YAML ------------------------------------------------------------------------
@@ -120,11 +121,19 @@ class Code(enum.Enum):
     ACCESS_RULE = ("KG511", "access-rule", "An access rule names a column the dataset does not declare or masks a column it does not allow.")
     GX_EXPECTATION = ("KG512", "gx-expectation", "An expectation type or its arguments are not known to Great Expectations.")
     SENTIMENT_THRESHOLDS = ("KG513", "sentiment-thresholds", "`negative_at` must be below `positive_at`, both within [-1, 1].")
+    GX_UNSUPPORTED = ("KG514", "gx-unsupported", "An expectation Great Expectations cannot run on the store's backend, or one kpigov refuses (raw SQL).")
 
     # -- expressions ---------------------------------------------------------------------------
     EXPRESSION = ("KG600", "expression", "An expression (filter, condition, formula) is invalid or uses something not allowed.")
     EXPRESSION_NAME = ("KG601", "expression-name", "An expression names an unknown column or KPI.")
     EXPRESSION_TYPE = ("KG602", "expression-type", "An expression combines values of incompatible types.")
+
+    # -- compiler and change control (kpigov compile / kpigov diff) ------------------------------
+    DEPENDENCY_CYCLE = ("KG700", "dependency-cycle", "Documents depend on each other in a cycle (dataset fallbacks, role inheritance, ...).")
+    QUALITY_GATE_DATASET = ("KG701", "quality-gate-dataset", "A KPI's quality gate checks another dataset than the one the KPI reads.")
+    BREAKING_CHANGE = ("KG710", "breaking-change", "A change to what a KPI means (measure, filter, dedup, lexicon, panel, baseline...); blocked unless versioned.")
+    POLICY_SENSITIVE_CHANGE = ("KG711", "policy-sensitive-change", "A change to access, retention, escalation or privacy; blocked unless an authorised team approved it.")
+    COMPATIBLE_CHANGE = ("KG712", "compatible-change", "A compatible change (metadata, description, tags, new KPIs, other minor changes).")
 
     # -- internal ------------------------------------------------------------------------------
     INTERNAL = ("KG900", "internal-error", "kpigov failed unexpectedly; please report it with the input.")

@@ -1,0 +1,96 @@
+"""Incremental compilation: the cache makes recompiling faster, never different or more lenient."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import kpigov
+from kpigov.compiler import CACHE_DIR, compile_project, compile_repo
+from kpigov.compiler.cache import CACHE_FILE, Snapshot, spec_files
+from kpigov.loader import discover
+from kpigov.project import SPEC_FOLDERS
+from tests.compiler.helpers import edit
+
+NS = "kpi_specs/customer/net_sentiment.yaml"
+
+
+def _without_time(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in manifest.items() if k != "generated_at"}
+
+
+def _cold(repo: Path) -> tuple[dict[str, Any], list[str]]:
+    project = kpigov.load(repo)
+    return _without_time(compile_project(project).manifest), [str(d) for d in project.diagnostics]
+
+
+def _assert_same_as_cold(repo: Path) -> kpigov.Project:
+    compiled, project = compile_repo(repo)
+    assert compiled is not None, [str(d) for d in project.diagnostics]
+    manifest, diagnostics = _cold(repo)
+    assert _without_time(compiled.manifest) == manifest
+    assert [str(d) for d in project.diagnostics] == diagnostics
+    return project
+
+
+def test_spec_files_walk_finds_what_discover_finds(example_repo: Path) -> None:
+    (example_repo / "policies" / ".hidden").mkdir()
+    (example_repo / "policies" / ".hidden" / "x.yaml").write_text("a: 1\n")
+    (example_repo / "kpi_specs" / "customer" / "x_test.yaml").write_text("a: 1\n")
+    expected = [p.relative_to(example_repo).as_posix() for p in discover(example_repo, SPEC_FOLDERS)]
+    assert spec_files(example_repo) == expected
+
+
+def test_one_file_change_reloads_only_what_depends_on_it(example_repo: Path) -> None:
+    first = _assert_same_as_cold(example_repo)
+    assert len(first.specs) == len(kpigov.load(example_repo).specs)  # cold: everything
+    assert (example_repo / CACHE_DIR / CACHE_FILE).is_file()
+    unchanged = _assert_same_as_cold(example_repo)
+    assert unchanged.specs == {}
+    edit(example_repo, NS, "and not is_employee and cib_cluster", "and cib_cluster")
+    changed = _assert_same_as_cold(example_repo)
+    assert "kpi/brand.customer.net_sentiment" in changed.specs
+    assert "kpi/brand.customer.mention_volume" not in changed.specs  # neither a dependent nor a referent
+
+
+def test_metadata_and_shared_policy_changes_match_a_cold_compile(example_repo: Path) -> None:
+    _assert_same_as_cold(example_repo)
+    edit(example_repo, "policies/dedup.yaml", "max_followers: 25", "max_followers: 40")
+    project = _assert_same_as_cold(example_repo)
+    assert "kpi/brand.customer.net_sentiment" in project.specs  # a dependent, re-checked
+    edit(example_repo, "kpi_specs/customer/positive_volume.yaml", "(sentiment-adjusted volume)", "(adjusted)")
+    _assert_same_as_cold(example_repo)
+    (example_repo / "kpi_specs/customer/engagement_score.yaml").unlink()
+    _assert_same_as_cold(example_repo)
+
+
+def test_an_error_in_an_unchanged_dependent_is_found(example_repo: Path) -> None:
+    """Dropping a column breaks filters in files that did not change: reported as by validate."""
+    compile_repo(example_repo)
+    edit(example_repo, "policies/datasets/mentions.yaml", "is_spam, type: boolean, data_class: internal, nullable: false}\n"
+         "    - {name: is_employee,", "is_spam, type: boolean, data_class: internal, nullable: false}\n    - {name: is_staff,")
+    compiled, project = compile_repo(example_repo)
+    expected = [str(d) for d in kpigov.load(example_repo).diagnostics]
+    assert compiled is None and [str(d) for d in project.diagnostics] == expected
+    assert any("kpi_specs/customer/net_sentiment.yaml" in line and "KG601" in line for line in expected)
+
+
+def test_a_duplicate_id_in_a_new_file_is_found(example_repo: Path) -> None:
+    compile_repo(example_repo)
+    (example_repo / "kpi_specs/customer/copy.yaml").write_text((example_repo / NS).read_text())
+    compiled, project = compile_repo(example_repo)
+    assert compiled is None and any(d.code.code == "KG300" for d in project.diagnostics)
+
+
+def test_corrupt_or_foreign_cache_is_rebuilt(example_repo: Path) -> None:
+    compile_repo(example_repo)
+    cache = example_repo / CACHE_DIR / CACHE_FILE
+    cache.write_bytes(b"\x80\x05not a pickle")
+    project = _assert_same_as_cold(example_repo)
+    assert len(project.specs) > 0  # rebuilt from scratch
+    snapshot = pickle.loads(cache.read_bytes())
+    cache.write_bytes(pickle.dumps(Snapshot(("0.0.0-other", *snapshot.key[1:]), snapshot.files)))
+    assert len(_assert_same_as_cold(example_repo).specs) > 0
+    (example_repo / "kpigov.yaml").write_text((example_repo / "kpigov.yaml").read_text() + "\n# edited\n")
+    assert len(_assert_same_as_cold(example_repo).specs) > 0  # another config: everything re-checked
