@@ -60,6 +60,22 @@ def _compile_add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) ->
     return f"ALTER TABLE {table} ADD COLUMN {compiler.get_column_specification(element.column)}"
 
 
+class AlterColumnType(ExecutableDDLElement):
+    """``ALTER TABLE … ALTER COLUMN … TYPE …`` to the column's current declared type."""
+
+    def __init__(self, table: Table, column: Column[Any]) -> None:
+        self.table = table
+        self.column = column
+
+
+@compiles(AlterColumnType)
+def _compile_alter_column_type(element: AlterColumnType, compiler: DDLCompiler, **kw: Any) -> str:
+    table = compiler.preparer.format_table(element.table)
+    column = compiler.preparer.format_column(element.column)
+    type_ = compiler.dialect.type_compiler_instance.process(element.column.type)
+    return f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {type_}"
+
+
 @migration(2, "ingest_batches.file_name; PostgreSQL lookup indexes for dedup and flags")
 def _v2_file_name_and_indexes(conn: Connection) -> None:
     conn.execute(AddColumn(schema.ingest_batches, schema.ingest_batches.c.file_name))
@@ -78,6 +94,13 @@ def _v3_evaluation_runs(conn: Connection) -> None:
 def _v4_audit_trail(conn: Connection) -> None:
     for table in (schema.audit_log, schema.audit_checkpoints):
         table.create(conn, checkfirst=True)
+
+
+@migration(5, "double precision for scores and KPI values (SQLAlchemy Float is a 4-byte REAL on DuckDB)")
+def _v5_double_precision(conn: Connection) -> None:
+    for column in (schema.mentions.c.sentiment_score, schema.outcomes.c.value, schema.kpi_results.c.value,
+                   schema.kpi_results.c.baseline, schema.kpi_results.c.change):
+        conn.execute(AlterColumnType(column.table, column))
 
 
 def read_version(conn: Connection) -> int | None:

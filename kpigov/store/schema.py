@@ -14,7 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Float,
+    Double,
     Index,
     Integer,
     MetaData,
@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -57,7 +57,7 @@ mentions = Table(
     Column("source", String(64), nullable=False, comment="platform API or vendor (brandwatch, sprinklr, ...)"),
     Column("ingest_batch", String(64), nullable=False),
     Column("content_hash", String(64), nullable=False, comment="sha256 of normalised text"),
-    Column("sentiment_score", Float, comment="compound score in [-1, 1]"),
+    Column("sentiment_score", Double, comment="compound score in [-1, 1]"),
     Column("sentiment_label", String(8), comment="positive | neutral | negative"),
     Column("lexicon_fingerprint", String(64), comment="fingerprint of the lexicon that scored the row"),
     Column("duplicate_of", String(64), comment="mention_id this row collapses onto; null when canonical"),
@@ -117,7 +117,7 @@ outcomes = Table(
     Column("series", String(64), primary_key=True, autoincrement=False),
     Column("period_start", Date, primary_key=True, autoincrement=False),
     Column("topic", String(64), primary_key=True, autoincrement=False, default=""),
-    Column("value", Float, nullable=False),
+    Column("value", Double, nullable=False),
 )
 
 # -- evaluation runs (schema version 3): written by kpigov.evaluate, one transaction per run ----
@@ -148,10 +148,10 @@ kpi_results = Table(
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False, comment="inclusive last day"),
     Column("status", String(16), nullable=False, comment="ok | withheld | not_comparable | no_data | error"),
-    Column("value", Float, comment="null unless status = 'ok' (or withheld with a computed value)"),
+    Column("value", Double, comment="null unless status = 'ok' (or withheld with a computed value)"),
     Column("band", String(8), comment="green | amber | red; null without bands or value"),
-    Column("baseline", Float),
-    Column("change", Float, comment="value - baseline"),
+    Column("baseline", Double),
+    Column("change", Double, comment="value - baseline"),
     Column("reason", Text, comment="why the status is not 'ok'"),
     Column("detail", Text, nullable=False, comment="JSON: components, baseline periods, spikes, quality warnings"),
     Column("sql", Text, comment="the statement that computed the KPI's components (derived KPIs: the formula)"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, create_engine, func, insert, inspect, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, func, insert, inspect, select, update
 
 from kpigov.store import (
     NotAKpigovStoreError,
@@ -78,8 +78,10 @@ def test_foreign_tables_with_kpigov_names_are_refused(store_url: str) -> None:
         open_store(store_url, create=True)
 
 
-#: Tables later migrations create (schema version 3: evaluation runs).
-_ADDED_AFTER_V1 = {"runs", "kpi_results", "alerts", "overrides"}
+#: Tables later migrations create (3: evaluation runs, 4: audit trail).
+_ADDED_AFTER_V1 = {"runs", "kpi_results", "alerts", "overrides", "audit_log", "audit_checkpoints"}
+#: Version 1 declared these as SQLAlchemy Float, a 4-byte REAL on DuckDB (migration 5 widens them).
+_REAL_IN_V1 = {("mentions", "sentiment_score"), ("outcomes", "value")}
 
 
 def _v1_metadata() -> MetaData:
@@ -88,7 +90,8 @@ def _v1_metadata() -> MetaData:
     for table in schema.metadata.sorted_tables:
         if table.name in _ADDED_AFTER_V1:
             continue
-        columns = [Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+        columns = [Column(c.name, Float() if (table.name, c.name) in _REAL_IN_V1 else c.type,
+                          primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
                    for c in table.columns if not (table.name == "ingest_batches" and c.name == "file_name")]
         Table(table.name, v1, *columns)
     return v1
@@ -113,6 +116,8 @@ def test_version_1_store_is_migrated_with_its_data(store_url: str) -> None:
         assert store.schema_version == schema.SCHEMA_VERSION
         assert conn.execute(select(schema.mentions.c.likes)).scalar_one() == 3
         assert conn.execute(select(schema.ingest_batches.c.ingest_batch, schema.ingest_batches.c.file_name)).one() == ("b1", None)
+        conn.execute(update(schema.mentions).values(sentiment_score=0.1))
+        assert conn.execute(select(schema.mentions.c.sentiment_score)).scalar_one() == 0.1  # double, not REAL
         if conn.dialect.name == "postgresql":  # the indexes are PostgreSQL-only by design
             indexes = {i["name"] for i in inspect(conn).get_indexes("mentions")}
             assert {i.name for i in schema.mentions.indexes} <= indexes
