@@ -15,4 +15,14 @@ __version__ = "0.1.0"
 from kpigov.diagnostics import Code, Diagnostic, Diagnostics, ExitCode, Location, Severity  # noqa: E402
 from kpigov.project import Project, load  # noqa: E402
 
-__all__ = ["__version__", "load", "Project", "Diagnostic", "Diagnostics", "Code", "Severity", "Location", "ExitCode"]
+
+def __getattr__(name: str) -> object:
+    # The runtime pulls in the compiler (~0.4 s); ``import kpigov`` for validation must not pay for it.
+    if name == "Governance":
+        from kpigov.runtime import Governance
+
+        return Governance
+    raise AttributeError(f"module 'kpigov' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load", "Project", "Governance", "Diagnostic", "Diagnostics", "Code", "Severity", "Location", "ExitCode"]

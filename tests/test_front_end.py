@@ -23,7 +23,7 @@ runner = CliRunner()
 
 
 def test_public_api() -> None:
-    assert sorted(kpigov.__all__) == sorted(["__version__", "load", "Project", "Diagnostic", "Diagnostics", "Code",
+    assert sorted(kpigov.__all__) == sorted(["__version__", "load", "Project", "Governance", "Diagnostic", "Diagnostics", "Code",
                                              "Severity", "Location", "ExitCode"])
     for name in kpigov.__all__:
         assert hasattr(kpigov, name)
