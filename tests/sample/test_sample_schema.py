@@ -17,7 +17,7 @@ EXPECTED_TYPES = {
     "BOOLEAN": pa.bool_(),
     "DATE": pa.date32(),
     "DATETIME": pa.timestamp("us"),
-    "FLOAT": pa.float64(),
+    "DOUBLE": pa.float64(),
     "TEXT": pa.string(),
 }
 
