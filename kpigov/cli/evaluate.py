@@ -14,7 +14,10 @@ from kpigov.cli.render import render
 from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
-    from kpigov.evaluate import RunResult
+    from kpigov.compiler import Compiled
+    from kpigov.evaluate import Override, RunResult
+    from kpigov.evaluate.lineage import RunTrail
+    from kpigov.store import Store
     from kpigov.project import Project
 
 _BAND_STYLE = {"green": "green", "amber": "yellow", "red": "red"}
@@ -59,6 +62,7 @@ def evaluate(
     fmt: str = typer.Option("text", "--format", "-f", help="text | json"),
     alerts_file: Path | None = typer.Option(None, "--alerts-file", help="JSON lines file alerts are appended to (default: .kpigov/alerts.jsonl)."),
     webhook: str | None = typer.Option(None, "--webhook", help="POST each run's alerts to this URL."),
+    no_lineage: bool = typer.Option(False, "--no-lineage", help="Send no OpenLineage events (the audit trail is still kept)."),
 ) -> None:
     """Evaluate KPIs against the store: quality gates, values, baselines, bands, spikes, alerts."""
     from kpigov.compiler import CompileError, compile_project
@@ -83,6 +87,7 @@ def evaluate(
         raise _fail("the repository does not compile", ExitCode.FAILED) from None
     except EvaluationError as exc:
         raise _fail(str(exc)) from None
+    trail = _trail(project, compiled, lineage=not no_lineage)
     try:
         opened = open_for_evaluation(resolve_store_url(store, project.root, project.config.spec.store))
     except (StoreError, EvaluationError) as exc:
@@ -99,15 +104,28 @@ def evaluate(
             try:
                 runs.append(_with_progress(fmt, len(order), lambda progress, day=day: run_evaluation(
                     opened, project, order, compiled.fingerprint, day, git_commit=commit, delivery=delivery,
-                    progress=progress)))
+                    progress=progress, trail=trail)))
             except EvaluationError as exc:
                 raise _fail(str(exc)) from None
+    if trail.emitter is not None:
+        trail.emitter.close()
     if fmt == "json":
         typer.echo(json.dumps([r.to_json() for r in runs] if start else runs[0].to_json(), indent=2, default=str))
     else:
         for run in runs:
             _summary(run)
     raise typer.Exit(ExitCode.OK if all(r.ok for r in runs) else ExitCode.FAILED)
+
+
+def _trail(project: Project, compiled: Compiled, *, lineage: bool) -> RunTrail:
+    """Lineage (unless ``--no-lineage``) and audit entries for every run; a bad lineage config exits 2."""
+    from kpigov.evaluate.lineage import RunTrail
+    from kpigov.lineage import LineageConfigError
+
+    try:
+        return RunTrail.for_project(project, compiled, lineage=lineage)
+    except LineageConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _as_of_dates(since: date | None, as_of: date) -> list[date]:
@@ -181,7 +199,20 @@ def override(
     try:
         evaluation_order(project, [f"kpi/{kpi_id}"], [kpi_id])
         with open_for_evaluation(resolve_store_url(store, project.root, project.config.spec.store)) as opened:
-            record_override(opened, kpi_id, start, decision, by, reason)  # type: ignore[arg-type]
+            decided = record_override(opened, kpi_id, start, decision, by, reason)  # type: ignore[arg-type]
+            _audit_override(opened, decided)
     except (StoreError, EvaluationError, ValueError) as exc:
         raise _fail(str(exc)) from None
     err.print(f"[green]✓[/] recorded: {decision} {kpi_id} for the period starting {start}, by {by}")
+
+
+def _audit_override(store: Store, decided: Override) -> None:
+    """The override is recorded; its audit entry follows in its own transaction (AuditLog owns it)."""
+    from kpigov.lineage import AuditKind, AuditLog
+
+    try:
+        AuditLog(store).append(AuditKind.MANUAL_OVERRIDE, decided.kpi_id, {
+            "period_start": decided.period_start.isoformat(), "decision": decided.decision, "reason": decided.reason,
+            "decided_at": decided.decided_at.isoformat()}, actor=decided.decided_by[:128])
+    except Exception as exc:  # the decision itself is stored: say what is missing rather than fail
+        err.print(f"[yellow]warning:[/] override recorded but not in the audit trail: {type(exc).__name__}: {exc}")

@@ -25,6 +25,7 @@ from kpigov.evaluate.aggregate import Grid, Totals
 from kpigov.evaluate.alerts import Alert, route_all
 from kpigov.evaluate.baseline import band_of, compute_baseline
 from kpigov.evaluate.errors import EmptyStoreError
+from kpigov.evaluate.lineage import RunTrail
 from kpigov.evaluate.measures import (
     CompiledFormula,
     CompiledMeasure,
@@ -89,8 +90,13 @@ def evaluate(
     git_commit: str | None = None,
     delivery: Delivery = Delivery(),
     progress: Callable[[str], None] | None = None,
+    trail: RunTrail = RunTrail(),
 ) -> RunResult:
-    """Evaluate the KPIs ``kpi_order`` (refs or ids, inputs before derived KPIs) as of ``as_of``."""
+    """Evaluate the KPIs ``kpi_order`` (refs or ids, inputs before derived KPIs) as of ``as_of``.
+
+    ``trail`` says whether OpenLineage events and audit entries are recorded (``RunTrail()``: neither;
+    the CLI passes :meth:`RunTrail.for_project`); recording them never fails the run.
+    """
     kpis = [_kpi(project, ref) for ref in kpi_order]
     started = _utcnow()
     run_id = uuid.uuid4().hex
@@ -99,24 +105,26 @@ def evaluate(
     measures = [c for c in compiled.values() if isinstance(c, CompiledMeasure)]
     _require_data(store, measures)
     base = RunResult(run_id, as_of, "ok", started, started, fingerprint, git_commit)
-    try:
-        report = gates(store, project)
-        with store.transaction() as conn:
-            context = _gather(conn, project, kpis, compiled, report, as_of)
-            for kpi in kpis:
-                context.results[kpi.id] = _result(context, kpi)
-                if progress is not None:
-                    progress(kpi.id)
-            alerts = route_all(_alerts(context, kpis, conn), _policies(project, kpis), started)
-            run = replace(base, kpis=tuple(context.results[k.id] for k in kpis), alerts=tuple(alerts),
-                          quality=_quality_json(report), finished_at=_utcnow())
-            records.write_run(conn, run)
-    except Exception as exc:  # a failure midway: the transaction rolled back, the run is recorded as failed
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # not the whole failed statement
-        failed = replace(base, status="error", error=f"{type(exc).__name__}: {first_line}", finished_at=_utcnow())
-        records.record_failed_run(store, failed)
-        return failed
-    return replace(run, delivery_problems=tuple(_deliver(run, delivery)))
+    with trail.track(store, project, kpis, compiled, base) as tracked:  # lineage START; ABORT if interrupted
+        try:
+            report = gates(store, project)
+            with store.transaction() as conn:
+                context = _gather(conn, project, kpis, compiled, report, as_of)
+                for kpi in kpis:
+                    context.results[kpi.id] = _result(context, kpi)
+                    if progress is not None:
+                        progress(kpi.id)
+                alerts = route_all(_alerts(context, kpis, conn), _policies(project, kpis), started)
+                run = replace(base, kpis=tuple(context.results[k.id] for k in kpis), alerts=tuple(alerts),
+                              quality=_quality_json(report), finished_at=_utcnow())
+                records.write_run(conn, run)
+        except Exception as exc:  # a failure midway: the transaction rolled back, the run is recorded as failed
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # not the whole failed statement
+            failed = replace(base, status="error", error=f"{type(exc).__name__}: {first_line}", finished_at=_utcnow())
+            records.record_failed_run(store, failed)
+            return replace(failed, delivery_problems=tracked.finish(failed))  # lineage FAIL, audit entry
+        recorded = tracked.finish(run, report)  # lineage COMPLETE, audit entries (after the commit)
+    return replace(run, delivery_problems=(*_deliver(run, delivery), *recorded))
 
 
 def _utcnow() -> datetime:
