@@ -111,7 +111,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=200_000)
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit (keeps RSS bounded)")
-    parser.add_argument("--cib", action="store_true", help="also run CIB detection (Python, slower)")
+    parser.add_argument("--cib", action="store_true", help="also run CIB detection (set-based SQL in a scratch DuckDB)")
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare insert (it holds all rows in memory)")
     args = parser.parse_args(argv)
     rules = IngestRules(

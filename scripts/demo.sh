@@ -15,6 +15,8 @@ echo "== kpigov sample (2026, ~500 organic mentions a day, ~730 rows a day with 
 $BIN/kpigov sample --out "$DEMO/sample" --seed 20260101 --start 2026-01-01 --end 2026-12-31 --per-day 500
 echo "== kpigov ingest (dedup, bot/spam/CIB/employee flags and sentiment from policies/)"
 $BIN/kpigov ingest "$DEMO"/sample/mentions-*.parquet --source canonical --repo .
+echo "== kpigov ingest --source outcomes (weekly sales and support tickets the KPIs are judged against)"
+$BIN/kpigov ingest "$DEMO/sample/outcomes.csv" --source outcomes --repo .
 
 # Evaluation reads the store the steps above filled; it needs them to have run.
 if [ -f "$DEMO/store.duckdb" ]; then

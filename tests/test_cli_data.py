@@ -142,3 +142,46 @@ def test_the_store_comes_from_the_environment_then_the_repository_default(exampl
 def test_sentiment_audit_without_a_store_exits_2(example_repo: Path) -> None:
     code, output = _run("sentiment-audit", "--repo", example_repo)
     assert code == 2 and "no store at" in output
+
+
+def _outcomes(url: str) -> dict[tuple[str, str, str], float]:
+    o = schema.outcomes
+    with open_store(url, create=False) as store, store.transaction() as conn:
+        rows = conn.execute(select(o.c.series, o.c.period_start, o.c.topic, o.c.value)).all()
+    return {(s, p.isoformat(), t): v for s, p, t, v in rows}
+
+
+def test_sample_outcomes_load_idempotently_and_bad_rows_are_quarantined(sample_week: Path, store_url: str,
+                                                                        tmp_path: Path) -> None:
+    outcomes_csv = sample_week.parent / "outcomes.csv"
+    written = outcomes_csv.read_text().splitlines()[1:]
+    for _ in range(2):  # the second load replaces the same keys: same table
+        code, output = _run("ingest", outcomes_csv, "--source", "outcomes", "--repo", ROOT, "--store", store_url)
+        assert code == 0, output
+        stored = _outcomes(store_url)
+        assert len(stored) == len(written) > 0
+    series, day, topic, value = written[0].split(",")
+    assert stored[(series, day, topic)] == float(value)
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text("series,period_start,topic,value\n"
+                         f"{series},{day},{topic},42.5\n"
+                         "weekly_sales,2026-02-30,,1\n"
+                         f"{series},{day},{topic},43\n"
+                         ",2026-01-05,,1\n"
+                         "weekly_sales,2026-01-05,,inf\n")
+    code, output = _run("ingest", corrected, "--source", "outcomes", "--repo", ROOT, "--store", store_url)
+    assert code == 0, output
+    assert "1 outcome rows loaded (1 replaced" in output and "4 quarantined" in output
+    assert _outcomes(store_url)[(series, day, topic)] == 42.5 and len(_outcomes(store_url)) == len(written)
+    with open_store(store_url, create=False) as store, store.transaction() as conn:
+        q = schema.quarantine
+        reasons = dict(conn.execute(select(q.c.row_number, q.c.reason).where(q.c.source == "outcomes")).all())
+    assert reasons == {3: "period_start '2026-02-30' is not a date (YYYY-MM-DD)", 4: "repeats the key of line 2",
+                       5: "missing series", 6: "value 'inf' is not finite"}
+
+
+def test_an_outcomes_file_without_its_header_fails_with_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("week,sales\n2026-01-05,1\n")
+    code, output = _run("ingest", bad, "--source", "outcomes", "--repo", ROOT, "--store", f"duckdb:///{tmp_path / 's.duckdb'}")
+    assert code == 1 and "missing series, period_start, topic, value" in output

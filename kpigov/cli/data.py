@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kpigov.sentiment.audit import GroupDistribution
     from kpigov.store import Store
 
+OUTCOMES_SOURCE = "outcomes"  # not a mention adapter: the outcomes table's own CSV (kpigov.ingest.outcomes)
 _REPO = typer.Option(Path("."), "--repo", help="Governance repository root (its kpigov.yaml and policies).")
 _STORE = typer.Option(None, "--store", help="Store URL (default: $KPIGOV_STORE_URL, kpigov.yaml spec.store, "
                                              "<repo>/.kpigov/store.duckdb).")
@@ -75,7 +76,8 @@ def sample(
 def ingest(
     files: list[Path] = typer.Argument(..., help="Files to load, each in its own transaction."),
     source: str = typer.Option(..., "--source", "-s", help="Adapter: x, reddit, youtube, weibo, vk, canonical, csv, "
-                                                           "brandwatch, sprinklr, ... (with --mapping: any name)."),
+                                                           "brandwatch, sprinklr, ... (with --mapping: any name); "
+                                                           "'outcomes' loads an outcomes CSV into the outcomes table."),
     repo: Path = _REPO,
     store_url: str | None = _STORE,
     encoding: str | None = typer.Option(None, "--encoding", help="Override the format's declared encoding."),
@@ -90,6 +92,9 @@ def ingest(
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         _fail(f"no such file: {', '.join(missing)}")
+    if source == OUTCOMES_SOURCE and mapping is None:
+        _ingest_outcomes(files, repo, store_url)
+        return
     adapter = _adapter(source, mapping)
     project = _project(repo)
     try:
@@ -118,6 +123,26 @@ def ingest(
     if failure is not None:
         loaded = f"; {len(reports)} earlier file(s) stay loaded (re-running is idempotent)" if reports else ""
         _fail(f"{failure}{loaded}", ExitCode.FAILED)
+
+
+def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None) -> None:
+    """Each outcomes CSV in its own transaction; a malformed file stops with the earlier ones loaded."""
+    from kpigov.ingest import IngestError
+    from kpigov.ingest.outcomes import ingest_outcomes
+
+    project = _project(repo)
+    with _store(store_url, project, create=True) as store:
+        err.print(f"store {store.display_url}")
+        for number, path in enumerate(files):
+            try:
+                report = ingest_outcomes(store, path)
+            except IngestError as exc:
+                loaded = f"; {number} earlier file(s) stay loaded (re-running is idempotent)" if number else ""
+                _fail(f"{exc}{loaded}", ExitCode.FAILED)
+            err.print(f"[green]✓[/] {path}: {report.rows_loaded:,} outcome rows loaded ({report.rows_replaced:,} replaced "
+                      f"stored values), {len(report.quarantined):,} quarantined of {report.rows_read:,} read")
+            for q in report.quarantined:
+                err.print(f"[yellow]quarantined[/] {path}:{q.row_number}: {q.reason}", soft_wrap=True)
 
 
 @app.command("sentiment-audit")
