@@ -6,6 +6,10 @@ and the documents that reference what they define are re-loaded and re-checked (
 documents *they* reference as context); every other file's nodes and diagnostics are reused.
 The graph, fingerprints and manifest are then rebuilt over all nodes (cheap).
 
+Each file's nodes and warnings are stored as their own pickle (``FileEntry.payload``): a recompile
+re-serialises only the files it re-checked and copies every other payload as it is, so writing the
+cache costs what changed, not what the repository holds.
+
 Trust rules: a cache from another kpigov version, another ``kpigov.yaml`` or that cannot be read
 is ignored and rebuilt. Only an error-free compile is cached, and any error found on the
 incremental path (a duplicate id, a broken reference, a cycle) falls back to a full compile, so
@@ -20,6 +24,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, NamedTuple
 
 from kpigov import __version__
 from kpigov.compiler.compiled import Compiled, compile_project
@@ -34,7 +39,7 @@ from kpigov.project import CONFIG_FILE, SPEC_FOLDERS, Project, load
 
 CACHE_DIR = Path(".kpigov") / "cache"
 CACHE_FILE = "compile.pickle"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,23 @@ class FileEntry:
 
     sha256: str
     stamp: tuple[int, int]
+    #: ``pickle`` of (nodes, diagnostics): see :func:`_encode` and :func:`_decode`
+    payload: bytes
+
+
+class _Cached(NamedTuple):
+    """What one file compiled to (a decoded payload): its nodes and the warnings located in it."""
+
     nodes: tuple[CompiledNode, ...]
     diagnostics: tuple[Diagnostic, ...]
+
+
+def _encode(nodes: tuple[CompiledNode, ...], diagnostics: tuple[Diagnostic, ...]) -> bytes:
+    return pickle.dumps((nodes, diagnostics), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(entry: FileEntry) -> _Cached:
+    return _Cached(*pickle.loads(entry.payload))
 
 
 @dataclass(frozen=True)
@@ -86,19 +106,21 @@ def _write_snapshot(path: Path, snapshot: Snapshot) -> None:
 FileState = tuple[str, tuple[int, int]]
 
 
-def _snapshot(key: tuple[str, int, str], files: dict[str, FileState], nodes: dict[str, CompiledNode],
-              diagnostics: Diagnostics) -> Snapshot:
+def _entries(files: dict[str, FileState], nodes: Iterable[CompiledNode],
+             diagnostics: Iterable[Diagnostic]) -> dict[str, FileEntry]:
+    """An entry for every file of ``files`` and every file a node or a diagnostic is located in
+    (kpigov.yaml holds diagnostics but no node)."""
     by_file: dict[str, list[CompiledNode]] = {path: [] for path in files}
-    for node in nodes.values():
+    for node in nodes:
         by_file.setdefault(node.file, []).append(node)
     located: dict[str, list[Diagnostic]] = {}
     for diagnostic in diagnostics:
         located.setdefault(diagnostic.location.path, []).append(diagnostic)
     entries = {}
-    for path in set(by_file) | set(located):  # kpigov.yaml holds diagnostics but no node
+    for path in set(by_file) | set(located):
         digest, stamp = files.get(path, ("", (-1, -1)))
-        entries[path] = FileEntry(digest, stamp, tuple(by_file.get(path, ())), tuple(located.get(path, ())))
-    return Snapshot(key, entries)
+        entries[path] = FileEntry(digest, stamp, _encode(tuple(by_file.get(path, ())), tuple(located.get(path, ()))))
+    return entries
 
 
 def spec_files(root: Path) -> list[str]:
@@ -124,7 +146,7 @@ def spec_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: str) -> tuple[int, int]:
     """(size, mtime_ns), or (-1, -1) when the file cannot be stat'ed (it is then re-hashed next time)."""
     try:
         info = os.stat(path)
@@ -170,8 +192,8 @@ def compile_repo(path: str | Path, *, cache: bool = True) -> tuple[Compiled | No
     result = _incremental(root, snapshot, files) if snapshot is not None and files is not None else None
     if result is None:
         return _full(root, cache_file)
-    compiled, project = result
-    _write_snapshot(cache_file, _snapshot(key, files, dict(compiled.nodes), project.diagnostics))  # type: ignore[arg-type]
+    compiled, project, entries = result
+    _write_snapshot(cache_file, Snapshot(key, entries))
     return compiled, project
 
 
@@ -185,15 +207,17 @@ def _full(root: Path, cache_file: Path | None) -> tuple[Compiled | None, Project
         return None, project
     if cache_file is not None:
         # hash what was loaded, not the disk again: the cache describes exactly what was compiled
-        loaded = {f.path: (_sha256(f.content), _stamp(root / f.path)) for f in project.files}
-        _write_snapshot(cache_file, _snapshot(_cache_key(root), loaded, dict(compiled.nodes), project.diagnostics))
+        loaded = {f.path: (_sha256(f.content), _stamp(os.path.join(root, f.path))) for f in project.files}
+        _write_snapshot(cache_file, Snapshot(_cache_key(root), _entries(loaded, compiled.nodes.values(), project.diagnostics)))
     return compiled, project
 
 
-def _incremental(root: Path, snapshot: Snapshot, files: dict[str, FileState]) -> tuple[Compiled, Project] | None:
-    """Recompile what changed since ``snapshot``; None when only a full compile can be trusted."""
-    cached = snapshot.files
-    changed = {p for p, (digest, _) in files.items() if p not in cached or cached[p].sha256 != digest}
+def _incremental(root: Path, snapshot: Snapshot,
+                 files: dict[str, FileState]) -> tuple[Compiled, Project, dict[str, FileEntry]] | None:
+    """Recompile what changed since ``snapshot``, with the cache entries that describe the result;
+    None when only a full compile can be trusted."""
+    cached = {p: _decode(e) for p, e in snapshot.files.items()}
+    changed = {p for p, (digest, _) in files.items() if p not in cached or snapshot.files[p].sha256 != digest}
     removed = {p for p in cached if p not in files and cached[p].nodes}
     kept = {p: e for p, e in cached.items() if p not in changed and p not in removed}
     file_of = {node.ref: path for path, entry in kept.items() for node in entry.nodes}
@@ -231,7 +255,13 @@ def _incremental(root: Path, snapshot: Snapshot, files: dict[str, FileState]) ->
         run_stages(state)
     except CompileError:
         return None
-    return Compiled.from_state(state), project
+    # files not re-checked keep their payload; only the re-checked ones are serialised again
+    entries = {p: FileEntry(files[p][0], files[p][1], e.payload) if p in files else e
+               for p, e in snapshot.files.items() if p in kept and p not in recheck}
+    rechecked = {p: files.get(p, ("", (-1, -1))) for p in recheck}
+    entries.update(_entries(rechecked, (state.nodes[ref] for ref in project.specs if project.sources[ref].path in recheck),
+                            (d for d in fresh if d.location.path in recheck)))
+    return Compiled.from_state(state), project, entries
 
 
 __all__ = ["compile_repo", "CACHE_DIR", "CACHE_FILE"]

@@ -35,9 +35,13 @@ from kpigov.specs.kpi import DerivedMeasure, parse_band
 from kpigov.validate.references import references
 
 
+#: Built once: ``json.dumps`` with options builds a new encoder per call (twice per document).
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """The one serialisation every hash is taken over (sorted keys, no whitespace)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL_ENCODER.encode(value)
 
 
 def digest(text: str) -> str:
@@ -72,6 +76,7 @@ def canonical_expression(text: str) -> str:
         return text
 
 
+@lru_cache(maxsize=4096)  # a few band texts recur across thousands of KPIs
 def _band(text: str) -> str:
     band = parse_band(text)
     if band.op == "between":

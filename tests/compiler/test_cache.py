@@ -94,3 +94,22 @@ def test_corrupt_or_foreign_cache_is_rebuilt(example_repo: Path) -> None:
     assert len(_assert_same_as_cold(example_repo).specs) > 0
     (example_repo / "kpigov.yaml").write_text((example_repo / "kpigov.yaml").read_text() + "\n# edited\n")
     assert len(_assert_same_as_cold(example_repo).specs) > 0  # another config: everything re-checked
+
+
+def test_a_recompile_reserialises_only_the_files_it_rechecked(example_repo: Path) -> None:
+    """Payloads of files that were not re-checked are carried over as they were, while a changed file
+    gets a payload that decodes to its new nodes."""
+    cache = example_repo / CACHE_DIR / CACHE_FILE
+    compile_repo(example_repo)
+    before = pickle.loads(cache.read_bytes()).files
+    edit(example_repo, NS, "and not is_employee and cib_cluster", "and cib_cluster")
+    _, project = compile_repo(example_repo)
+    after = pickle.loads(cache.read_bytes()).files
+    rechecked = {source.path for source in project.sources.values()}
+    assert NS in rechecked and set(after) == set(before)
+    untouched = [p for p in after if p not in rechecked]
+    assert untouched and all(after[p].payload == before[p].payload for p in untouched)
+    assert after[NS].payload != before[NS].payload and after[NS].sha256 != before[NS].sha256
+    nodes, _ = pickle.loads(after[NS].payload)
+    assert [n.ref for n in nodes] == ["kpi/brand.customer.net_sentiment"]
+    assert "is_employee" not in nodes[0].meaning["filter"]

@@ -61,7 +61,7 @@ CASES: dict[str, tuple[list[Edit], str, str, str]] = {
                                  "mixed-sentiment-variants", "breaking", "blocked"),
     "description": ([("kpi_specs/customer/positive_volume.yaml", "(sentiment-adjusted volume)", "(sentiment-adjusted)")],
                     "metadata-changed", "compatible", "allowed"),
-    "bands-without-bump": ([("kpi_specs/customer/positive_volume.yaml", 'green: ">= 3500"', 'green: ">= 3600"')],
+    "bands-without-bump": ([("kpi_specs/customer/positive_volume.yaml", 'green: ">= 550"', 'green: ">= 560"')],
                            "minor-change", "compatible", "warning"),
 }
 
