@@ -66,16 +66,17 @@ class AuditLog:
         """Append one entry in its own transaction; returns it as committed."""
         return self.append_many([AuditRecord(kind, subject, payload, actor)])[0]
 
-    def append_many(self, records: Iterable[AuditRecord]) -> list[AuditEntry]:
+    def append_many(self, records: Iterable[AuditRecord], *, conn: Connection | None = None) -> list[AuditEntry]:
         """Append ``records`` in order, in one transaction: all of them are committed or none.
 
         Everything is checked before anything is written, so a bad record raises
-        :class:`AuditEntryError` and leaves the log unchanged.
+        :class:`AuditEntryError` and leaves the log unchanged. With ``conn`` the entries join the
+        caller's transaction, so they commit (or roll back) with the changes they record.
         """
         prepared = [_prepare(record) for record in records]
         if not prepared:
             return []
-        with self._writer_lock(), self.store.transaction() as conn:
+        with self._writer_lock(), (nullcontext(conn) if conn is not None else self.store.transaction()) as conn:
             if conn.dialect.name == "postgresql":
                 # Held until commit; keyed on the schema so isolated schemas do not wait on each other.
                 conn.execute(select(func.pg_advisory_xact_lock(

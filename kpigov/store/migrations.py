@@ -103,6 +103,12 @@ def _v5_double_precision(conn: Connection) -> None:
         conn.execute(AlterColumnType(column.table, column))
 
 
+@migration(6, "retention and publication: mentions.deleted_at_source, privacy_spend budget ledger")
+def _v6_deleted_at_source_and_privacy_spend(conn: Connection) -> None:
+    conn.execute(AddColumn(schema.mentions, schema.mentions.c.deleted_at_source))
+    schema.privacy_spend.create(conn, checkfirst=True)
+
+
 def read_version(conn: Connection) -> int | None:
     """The store's ``schema_version``, or None when the meta table has no such row."""
     value = conn.execute(

@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -65,6 +65,8 @@ mentions = Table(
     Column("is_spam", Boolean, nullable=False, default=False),
     Column("is_employee", Boolean, nullable=False, default=False),
     Column("cib_cluster", String(64), comment="coordinated-inauthentic-behaviour cluster id"),
+    Column("deleted_at_source", DateTime(timezone=False),
+           comment="UTC; when the platform reported the post deleted (schema version 6); null while it exists"),
 )
 
 # The key is enforced on PostgreSQL only. On DuckDB a PRIMARY KEY's ART index costs more than the
@@ -207,6 +209,20 @@ audit_checkpoints = Table(
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
+)
+
+# -- privacy budget (schema version 6): written only by kpigov.publish -----------------------
+
+#: One row per noisy public release: the epsilon it spent from its KPI's budget for that period.
+privacy_spend = Table(
+    "privacy_spend",
+    metadata,
+    Column("release_id", String(32), primary_key=True),
+    Column("kpi_id", String(200), nullable=False),
+    Column("period_start", Date, nullable=False, comment="start of the privacy budget period"),
+    Column("epsilon", Double, nullable=False),
+    Column("mechanism", String(32), nullable=False, comment="discrete_laplace | discrete_gaussian"),
+    Column("released_at", DateTime(timezone=False), nullable=False, comment="UTC"),
 )
 
 #: Store bookkeeping: the schema version this store was created or migrated to.

@@ -79,7 +79,9 @@ def test_foreign_tables_with_kpigov_names_are_refused(store_url: str) -> None:
 
 
 #: Tables later migrations create (3: evaluation runs, 4: audit trail).
-_ADDED_AFTER_V1 = {"runs", "kpi_results", "alerts", "overrides", "audit_log", "audit_checkpoints"}
+_ADDED_AFTER_V1 = {"runs", "kpi_results", "alerts", "overrides", "audit_log", "audit_checkpoints", "privacy_spend"}
+#: Columns later migrations add to tables that version 1 had.
+_COLUMNS_ADDED_AFTER_V1 = {("ingest_batches", "file_name"), ("mentions", "deleted_at_source")}
 #: Version 1 declared these as SQLAlchemy Float, a 4-byte REAL on DuckDB (migration 5 widens them).
 _REAL_IN_V1 = {("mentions", "sentiment_score"), ("outcomes", "value")}
 
@@ -92,7 +94,7 @@ def _v1_metadata() -> MetaData:
             continue
         columns = [Column(c.name, Float() if (table.name, c.name) in _REAL_IN_V1 else c.type,
                           primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
-                   for c in table.columns if not (table.name == "ingest_batches" and c.name == "file_name")]
+                   for c in table.columns if (table.name, c.name) not in _COLUMNS_ADDED_AFTER_V1]
         Table(table.name, v1, *columns)
     return v1
 
