@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from kpigov.cli import data, evaluate, lineage, policytest, report, validate  # noqa: F401  (command modules register themselves on the app)
+from kpigov.cli import data, evaluate, lifecycle, lineage, policytest, report, validate  # noqa: F401  (command modules register themselves on the app)
 from kpigov.cli import compile as _compile  # noqa: F401  (compile, graph, impact, explain, diff)
 from kpigov.cli import runtime as _runtime  # noqa: F401  (serve, enforce-retention, publish)
 from kpigov.cli.app import app, err

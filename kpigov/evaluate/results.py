@@ -21,6 +21,7 @@ class Status(str, enum.Enum):
     NOT_COMPARABLE = "not_comparable"
     NO_DATA = "no_data"
     ERROR = "error"
+    RETIRED = "retired"  # a RetirementDecision is in force: not evaluated
 
 
 @dataclass(frozen=True)

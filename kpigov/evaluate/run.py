@@ -38,6 +38,7 @@ from kpigov.evaluate.periods import Period, evaluation_period, reference_periods
 from kpigov.evaluate.quality.results import GateReport
 from kpigov.evaluate.results import KPIResult, RunResult, Status
 from kpigov.evaluate.spikes import SpikeResult, detect, grid_for, spike_components
+from kpigov.lifecycle.retirement import retirement_of
 from kpigov.project import Project
 from kpigov.specs import KPI, EscalationPolicy, EventCalendar
 from kpigov.specs.data import Event
@@ -239,10 +240,13 @@ def _value(context: _Context, kpi_id: str, period: Period) -> Computed:
 def _result(context: _Context, kpi: KPI) -> KPIResult:
     s = kpi.spec
     period = evaluation_period(s.frequency, context.as_of)
+    retired = retirement_of(context.project, kpi.id, context.as_of)
+    if retired is not None:  # not evaluated; its history and compiled logic stay queryable
+        return KPIResult(kpi.id, period, Status.RETIRED, reason=f"retired by {retired.ref}: {retired.spec.reason}")
     compiled = context.compiled[kpi.id]
     if isinstance(compiled, MeasureCompileError):
         return KPIResult(kpi.id, period, Status.ERROR, reason=str(compiled))
-    notes: list[str] = [f"deprecated: use {s.replacement}"] if s.status == "deprecated" else []
+    notes: list[str] = [f"deprecated: use {s.replacement}" if s.replacement else "deprecated"] if s.status == "deprecated" else []
     sql = context.sql.get(kpi.id) if isinstance(compiled, CompiledMeasure) else f"formula: {compiled.text}"
     if isinstance(compiled, CompiledMeasure):
         if kpi.id not in context.daily:

@@ -10,7 +10,7 @@ import networkx as nx
 from kpigov import expr
 from kpigov.diagnostics import Code, Location
 from kpigov.project import Project
-from kpigov.specs import KPI, Dataset
+from kpigov.specs import KPI, Dataset, RetirementDecision
 from kpigov.specs.kpi import DerivedMeasure, NetSentimentMeasure, SentimentAdjustedVolumeMeasure, ShareOfVoiceMeasure, parse_band
 
 #: Column types of a Dataset spec, in the expression language's type names.
@@ -182,12 +182,13 @@ def check_lifecycle(project: Project, today: date | None = None) -> None:
     """Deprecated/retired KPIs carry their dates; active KPIs do not depend on retired ones."""
     kpis = {kpi.id: kpi for kpi in project.kpis}
     today = today or date.today()
+    retiring = {d.spec.kpi for d in project.of_kind(RetirementDecision) if d.spec.decision == "retire"}
     for kpi in kpis.values():
         s, ref = kpi.spec, kpi.ref
         if s.status in ("deprecated", "retired") and s.deprecation_date is None:
             project.diagnostics.error(Code.STATUS_FIELDS, f"a {s.status} KPI needs 'deprecation_date'",
                                       project.locate(ref, ["spec", "status"]))
-        if s.status == "deprecated" and s.replacement is None:
+        if s.status == "deprecated" and s.replacement is None and kpi.id not in retiring:
             project.diagnostics.error(Code.STATUS_FIELDS, "a deprecated KPI needs 'replacement' (the KPI to use instead)",
                                       project.locate(ref, ["spec", "status"]))
         if s.status != "active":
