@@ -32,6 +32,9 @@ from kpigov.store.errors import (
 )
 
 DEFAULT_STORE_URL = "duckdb:///kpigov.duckdb"
+#: DuckDB otherwise takes 80% of the machine's memory; a bounded default keeps a 10M-mention run
+#: under 1 GiB. A ``memory_limit`` in the URL (``duckdb:///s.duckdb?memory_limit=4GB``) wins.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def open_store(url: str | None = None, *, create: bool) -> Store:
         )
     if backend.name == "duckdb":
         _check_duckdb_file(parsed, display, create=create)
+        if "memory_limit" not in parsed.query:
+            parsed = parsed.update_query_dict({"memory_limit": DEFAULT_DUCKDB_MEMORY_LIMIT})
     try:
         engine = create_engine(parsed)
     except (ArgumentError, NoSuchModuleError) as exc:

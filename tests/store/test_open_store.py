@@ -158,3 +158,12 @@ def test_stage_exposes_arrow_rows_to_sql(store_url: str) -> None:
             rows = conn.execute(select(staged.c.mention_id, staged.c.cib_cluster).order_by(staged.c.cib_cluster)).all()
             assert [tuple(r) for r in rows] == [("a", "x"), ("b", "y"), (None, "z")]
             assert conn.execute(select(func.count()).select_from(staged)).scalar_one() == 3
+
+
+def test_duckdb_memory_is_bounded_by_default_and_the_url_wins(tmp_path: Path) -> None:
+    def limit(url: str) -> str:
+        with open_store(url, create=True) as store, store.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar_one()
+
+    assert limit(f"duckdb:///{tmp_path / 'a.duckdb'}") == "488.2 MiB"  # 512MB, as DuckDB prints it
+    assert limit(f"duckdb:///{tmp_path / 'b.duckdb'}?memory_limit=1GB") == "953.6 MiB"
