@@ -133,7 +133,7 @@ def test_the_store_comes_from_the_environment_then_the_repository_default(exampl
     code, output = _run("ingest", FIXTURES / "x_search.json", "--source", "x", "--repo", example_repo,
                         env={"KPIGOV_STORE_URL": f"duckdb:///{from_env}"})
     assert code == 0, output
-    assert from_env.is_file() and not (example_repo / ".kpigov").exists()
+    assert from_env.is_file() and not (example_repo / ".kpigov" / "store.duckdb").exists()
     code, output = _run("ingest", FIXTURES / "x_search.json", "--source", "x", "--repo", example_repo)
     assert code == 0, output
     assert (example_repo / ".kpigov" / "store.duckdb").is_file()

@@ -2,7 +2,8 @@
 
 Every command finds its store the same way (:func:`kpigov.store.resolve_store_url`). Input is
 checked before the store is opened, so a typo in a path, a source name or the repository leaves
-the store exactly as it was and exits 2.
+the store exactly as it was and exits 2. Each ingested file is one OpenLineage run and one
+``ingest_run`` audit entry (:mod:`kpigov.ingest.lineage`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
     from kpigov.ingest import Adapter, IngestReport
+    from kpigov.ingest.lineage import IngestTrail
     from kpigov.project import Project
     from kpigov.sentiment.audit import GroupDistribution
     from kpigov.store import Store
@@ -84,16 +86,18 @@ def ingest(
     mapping: Path | None = typer.Option(None, "--mapping", help="CSV column mapping (YAML) for a vendor export."),
     dedup: str | None = typer.Option(None, "--dedup", help="DedupPolicy to apply when the repository has several."),
     lexicon: str | None = typer.Option(None, "--lexicon", help="Lexicon to score with when the repository has several."),
+    no_lineage: bool = typer.Option(False, "--no-lineage", help="Send no OpenLineage events (the audit trail is still kept)."),
 ) -> None:
     """Load mention files into the store: dedup, bot/spam/CIB/employee flags and sentiment per the repository."""
     from kpigov.ingest import IngestError, ingest_file
     from kpigov.ingest.from_specs import ingest_setup
+    from kpigov.store import schema
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         _fail(f"no such file: {', '.join(missing)}")
     if source == OUTCOMES_SOURCE and mapping is None:
-        _ingest_outcomes(files, repo, store_url)
+        _ingest_outcomes(files, repo, store_url, lineage=not no_lineage)
         return
     adapter = _adapter(source, mapping)
     project = _project(repo)
@@ -101,6 +105,7 @@ def ingest(
         setup = ingest_setup(project, dedup=dedup, lexicon=lexicon)
     except IngestError as exc:
         _fail(str(exc))
+    trail = _trail(project, lineage=not no_lineage)
     reports: list[IngestReport] = []
     with _store(store_url, project, create=True) as store:
         err.print(f"store {store.display_url}; rules {setup.dedup_ref}, scores {setup.lexicon_ref}")
@@ -110,13 +115,18 @@ def ingest(
             for path in files:
                 task = progress.add_task(path.name, total=None)
                 try:
-                    reports.append(ingest_file(
-                        store, path, adapter, rules=setup.rules, entity_resolver=setup.resolver, scorer=setup.scorer,
-                        encoding=encoding, progress=lambda read, task=task: progress.update(task, completed=read)))
+                    with trail.track(store, path, adapter.name, schema.mentions.name) as tracked:
+                        reports.append(ingest_file(
+                            store, path, adapter, rules=setup.rules, entity_resolver=setup.resolver,
+                            scorer=setup.scorer, encoding=encoding,
+                            progress=lambda read, task=task: progress.update(task, completed=read)))
+                        tracked.loaded(reports[-1])
                 except IngestError as exc:
                     failure = exc
                     break
                 progress.update(task, total=reports[-1].rows_read, completed=reports[-1].rows_read)
+    trail.close()
+    _print_problems(trail.problems)
     if reports:
         err.print(_report_table(reports))
         _print_quarantine_reasons(reports)
@@ -125,24 +135,32 @@ def ingest(
         _fail(f"{failure}{loaded}", ExitCode.FAILED)
 
 
-def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None) -> None:
+def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None, *, lineage: bool) -> None:
     """Each outcomes CSV in its own transaction; a malformed file stops with the earlier ones loaded."""
     from kpigov.ingest import IngestError
     from kpigov.ingest.outcomes import ingest_outcomes
+    from kpigov.store import schema
 
     project = _project(repo)
+    trail = _trail(project, lineage=lineage)
     with _store(store_url, project, create=True) as store:
         err.print(f"store {store.display_url}")
         for number, path in enumerate(files):
             try:
-                report = ingest_outcomes(store, path)
+                with trail.track(store, path, OUTCOMES_SOURCE, schema.outcomes.name) as tracked:
+                    report = ingest_outcomes(store, path)
+                    tracked.loaded(report)
             except IngestError as exc:
+                trail.close()
+                _print_problems(trail.problems)
                 loaded = f"; {number} earlier file(s) stay loaded (re-running is idempotent)" if number else ""
                 _fail(f"{exc}{loaded}", ExitCode.FAILED)
             err.print(f"[green]✓[/] {path}: {report.rows_loaded:,} outcome rows loaded ({report.rows_replaced:,} replaced "
                       f"stored values), {len(report.quarantined):,} quarantined of {report.rows_read:,} read")
             for q in report.quarantined:
                 err.print(f"[yellow]quarantined[/] {path}:{q.row_number}: {q.reason}", soft_wrap=True)
+    trail.close()
+    _print_problems(trail.problems)
 
 
 @app.command("sentiment-audit")
@@ -181,6 +199,22 @@ def _project(repo: Path) -> Project:
         _fail(f"{repo}: the governance repository is invalid ({project.diagnostics.error_count} error(s)); "
               "run 'kpigov validate' for all of them")
     return project
+
+
+def _trail(project: Project, *, lineage: bool) -> IngestTrail:
+    """Lineage (unless ``--no-lineage``) and audit entries per file; a bad lineage config exits 2."""
+    from kpigov.ingest.lineage import IngestTrail
+    from kpigov.lineage import LineageConfigError
+
+    try:
+        return IngestTrail.for_project(project, lineage=lineage)
+    except LineageConfigError as exc:
+        _fail(str(exc))
+
+
+def _print_problems(problems: Sequence[str]) -> None:
+    for problem in problems:
+        err.print(f"[yellow]warning:[/] {problem}", soft_wrap=True)
 
 
 @contextmanager
