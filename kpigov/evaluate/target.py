@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from kpigov.evaluate.errors import StoreOutdatedError
 from kpigov.store import Store, StoreError, StoreUnreachableError, open_store
 from kpigov.store import migrations, schema
+from kpigov.store.store import with_engine_defaults
 
 def open_for_evaluation(url: str) -> Store:
     """Open an existing, current store; raise a ``StoreError`` / ``StoreOutdatedError`` otherwise."""
@@ -37,7 +38,7 @@ def _absent_duckdb_file(url: str) -> bool:
 def _version(url: str) -> int | None:
     """The schema version recorded in the store, or None when there is none to read."""
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(with_engine_defaults(sa.make_url(url)))
     except Exception:  # a malformed URL: open_store reports it as a StoreURLError
         return None
     try:

@@ -105,8 +105,7 @@ def open_store(url: str | None = None, *, create: bool) -> Store:
         )
     if backend.name == "duckdb":
         _check_duckdb_file(parsed, display, create=create)
-        if "memory_limit" not in parsed.query:
-            parsed = parsed.update_query_dict({"memory_limit": DEFAULT_DUCKDB_MEMORY_LIMIT})
+    parsed = with_engine_defaults(parsed)
     try:
         engine = create_engine(parsed)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -117,6 +116,17 @@ def open_store(url: str | None = None, *, create: bool) -> Store:
         engine.dispose()
         raise
     return Store(engine=engine, backend=backend, display_url=display, schema_version=version)
+
+
+def with_engine_defaults(url: URL) -> URL:
+    """``url`` with kpigov's connection defaults (a bounded DuckDB memory limit).
+
+    Every engine kpigov opens on a store goes through this: DuckDB refuses a second connection to
+    the same file with a different configuration in one process.
+    """
+    if url.get_backend_name() == "duckdb" and "memory_limit" not in url.query:
+        return url.update_query_dict({"memory_limit": DEFAULT_DUCKDB_MEMORY_LIMIT})
+    return url
 
 
 def _parse(url: str) -> URL:
