@@ -89,9 +89,10 @@ class ReportData:
         return [e for e in self.events if e.start <= end and e.end >= start]
 
 
-def load_report_data(store: Store, project: Project, as_of: date, *, public: bool = False) -> ReportData:
-    """Read the results of every run up to ``as_of``; ``public`` keeps only ``publication: public`` KPIs."""
-    kpis = [k for k in project.of_kind(KPI) if k.spec.status != "draft" and (not public or k.spec.publication == "public")]
+def load_report_data(store: Store, project: Project, as_of: date) -> ReportData:
+    """Read the exact results of every run up to ``as_of`` (internal; the public view is
+    :func:`kpigov.report.public.public_report_data`, built from the published releases)."""
+    kpis = [k for k in project.of_kind(KPI) if k.spec.status != "draft"]
     wanted = {k.metadata.id for k in kpis}
     with store.engine.connect() as conn:
         history = _history(conn, as_of, wanted)
@@ -103,13 +104,17 @@ def load_report_data(store: Store, project: Project, as_of: date, *, public: boo
         overrides = [dict(r._mapping) for r in conn.execute(
             sa.select(schema.overrides).where(schema.overrides.c.kpi_id.in_(sorted(wanted)))
             .order_by(schema.overrides.c.decided_at))]
-    events = tuple(sorted((e for cal in project.of_kind(EventCalendar) for e in cal.spec.events),
-                          key=lambda e: (e.start, e.id)))
     return ReportData(
         project=project, as_of=as_of,
         kpis=tuple(KPIReport(k, tuple(history.get(k.metadata.id, ()))) for k in sorted(kpis, key=lambda k: k.metadata.id)),
-        events=events, alerts=tuple(alerts), overrides=tuple(overrides),
+        events=report_events(project), alerts=tuple(alerts), overrides=tuple(overrides),
         quality=json.loads(latest_run.quality) if latest_run and latest_run.quality else {})
+
+
+def report_events(project: Project) -> tuple[Event, ...]:
+    """Every declared event of the project's calendars, in date order."""
+    return tuple(sorted((e for cal in project.of_kind(EventCalendar) for e in cal.spec.events),
+                        key=lambda e: (e.start, e.id)))
 
 
 def _history(conn: sa.Connection, as_of: date, wanted: set[str]) -> dict[str, list[Point]]:

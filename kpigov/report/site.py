@@ -14,14 +14,13 @@ from kpigov.compiler import Compiled, compile_project
 from kpigov.compiler.explain import explain
 from kpigov.report import charts
 from kpigov.report.data import PERSPECTIVE_TITLES, KPIReport, ReportData
+from kpigov.report.public import RELEASE_LABEL
 from kpigov.report.summary import fmt, summary_html, summary_markdown
 from kpigov.report.templating import environment
 from kpigov.specs import AccessPolicy, EscalationPolicy, RetentionRule
 from kpigov.specs.org import RetirementDecision
 from kpigov.validate.references import references
 
-#: Shown on every value of a public site until kpigov.publish's privacy treatment exists.
-PREVIEW_LABEL = "unnoised preview — not for publication"
 #: Periods listed in a KPI page's table (newest first); the chart above it shows every period.
 TABLE_PERIODS = 53
 
@@ -35,10 +34,14 @@ class Site:
 
 
 def build_site(data: ReportData, out: Path, *, public: bool = False, compiled: Compiled | None = None) -> Site:
-    """Write the site under ``out`` (created); return the pages written."""
+    """Write the site under ``out`` (created); return the pages written.
+
+    ``public`` labels every value as a release; ``data`` must then come from
+    :func:`kpigov.report.public.public_report_data`, which holds no exact value.
+    """
     compiled = compiled or compile_project(data.project)
     env = environment()
-    common = {"public": public, "preview_label": PREVIEW_LABEL, "as_of": data.as_of, "fmt": fmt,
+    common = {"public": public, "release_label": RELEASE_LABEL, "as_of": data.as_of, "fmt": fmt,
               "styles": charts.BAND_STYLES, "titles": PERSPECTIVE_TITLES}
     pages: dict[str, str] = {
         "index.html": env.get_template("scorecard.html.j2").render(

@@ -61,3 +61,24 @@ def test_store_view_has_the_same_rows_as_the_file(report_data: ReportData, repor
         # leave the session store as the other tests expect it
         with store.transaction() as conn:
             conn.execute(sa.schema.DropView(sa.Table(BI_RESULTS_VIEW, sa.MetaData())))
+
+
+@pytest.mark.postgres
+def test_views_on_postgresql_have_the_rows_of_the_parquet_export(pg_url: str, project, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kpigov.cli.main import app
+    from tests.conftest import ROOT
+    from tests.report.conftest import SUNDAYS, evaluated_store
+
+    evaluated_store(pg_url, project, SUNDAYS[-2:])  # two weekly runs: re-evaluated periods must appear once
+    out = tmp_path / "kpis.parquet"
+    result = CliRunner().invoke(app, ["export", str(ROOT), "--as-of", AS_OF.isoformat(), "--store", pg_url,
+                                      "--out", str(out), "--views"])
+    assert result.exit_code == 0, result.output
+    names = [name for name, _, _ in COLUMNS]
+    with open_store(pg_url, create=False) as store, store.engine.connect() as conn:
+        view = conn.execute(sa.select(*[sa.column(n) for n in names]).select_from(sa.table(BI_RESULTS_VIEW))).all()
+    key = lambda row: (row[0], row[names.index("period_start")])  # noqa: E731
+    exported = sorted((tuple(r[n] for n in names) for r in pq.read_table(out).to_pylist()), key=key)
+    assert exported and sorted(map(tuple, view), key=key) == exported

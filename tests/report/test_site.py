@@ -1,4 +1,4 @@
-"""The scorecard site: every KPI with its stored band, plain statuses, public view, self-contained pages."""
+"""The scorecard site: every KPI with its stored band, plain statuses, self-contained pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kpigov.report import PREVIEW_LABEL, ReportData, build_site
+from kpigov.report import ReportData, build_site
 from kpigov.store import Store, schema
 from tests.evaluate.synthetic import AS_OF
 
@@ -76,19 +76,6 @@ def test_withheld_and_not_comparable_are_shown_with_their_reason(report_data: Re
     assert "not comparable</span>: panel entity volta has no vk mention" in html
     summary = (tmp_path / "summary.md").read_text()
     assert f"**{held.id}**: withheld for" in summary and "quality gate failed: not-null-text" in summary
-
-
-def test_public_site_shows_only_public_kpis_labelled_as_preview(report_store: Store, project, tmp_path: Path) -> None:
-    from kpigov.report import load_report_data
-
-    data = load_report_data(report_store, project, AS_OF, public=True)
-    assert data.kpis and all(k.kpi.spec.publication == "public" for k in data.kpis)
-    build_site(data, tmp_path, public=True)
-    html = (tmp_path / "index.html").read_text()
-    parser = _Rows()
-    parser.feed(html)
-    assert set(parser.rows) == {k.id for k in data.kpis}
-    assert html.count(PREVIEW_LABEL) >= 1 + sum(1 for k in data.kpis if k.latest and k.latest.value is not None)
 
 
 def test_no_page_references_the_network(site_dir: Path) -> None:
