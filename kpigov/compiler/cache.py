@@ -1,14 +1,17 @@
 """Incremental compilation: ``compile_repo`` with a cache keyed by file content (sha256).
 
-The cache (``.kpigov/cache/compile.pickle``) keeps, for every file of the last successful compile,
-its content hash, its compiled nodes and the warnings located in it. When files change, only they
-and the documents that reference what they define are re-loaded and re-checked (with the
-documents *they* reference as context); every other file's nodes and diagnostics are reused.
-The graph, fingerprints and manifest are then rebuilt over all nodes (cheap).
+The cache (``.kpigov/cache/compile.pickle``) is one pickle of the last successful compile: every
+file's content hash and (size, mtime_ns) stamp, every compiled node, the warnings of each file, and
+the compiled graph itself (edges, parents, evaluation order, data and metadata hashes, fingerprint).
+It is read with a single ``pickle.loads``: thousands of small per-file payloads cost twice as much
+to decode, and a recompile's fixed cost is what bounds the one-file target.
 
-Each file's nodes and warnings are stored as their own pickle (``FileEntry.payload``): a recompile
-re-serialises only the files it re-checked and copies every other payload as it is, so writing the
-cache costs what changed, not what the repository holds.
+When files change, only they and the documents that reference what they define are re-loaded and
+re-checked (with the documents *they* reference as context); every other node and warning is reused.
+If no re-checked document changed its edges, its pattern attachments or the data classes it holds,
+the graph and evaluation order are reused and only the changed nodes and their descendants are
+re-fingerprinted (:func:`~kpigov.compiler.stages.refingerprint`); otherwise the graph is rebuilt.
+When nothing changed, nothing is recomputed and the cache is not rewritten.
 
 Trust rules: a cache from another kpigov version, another ``kpigov.yaml`` or that cannot be read
 is ignored and rebuilt. Only an error-free compile is cached, and any error found on the
@@ -19,61 +22,79 @@ more lenient.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
 from kpigov import __version__
 from kpigov.compiler.compiled import Compiled, compile_project
 from kpigov.compiler.gitrepo import git_state
 from kpigov.compiler.manifest import write_atomic
-from kpigov.compiler.nodes import CompiledNode
+from kpigov.compiler.nodes import CompiledNode, Edge
 from kpigov.compiler.resolve import resolve
-from kpigov.compiler.stages import CompileError, CompileState, run_stages
+from kpigov.compiler.stages import (
+    CompileError,
+    CompileState,
+    refingerprint,
+    stage_conventions,
+    stage_cycles,
+    stage_fingerprint,
+    stage_graph,
+    stage_manifest,
+    stage_resolve,
+)
 from kpigov.diagnostics import Diagnostic, Diagnostics, Severity
 from kpigov.loader import SPEC_SUFFIXES, TEST_SUFFIXES
 from kpigov.project import CONFIG_FILE, SPEC_FOLDERS, Project, load
 
 CACHE_DIR = Path(".kpigov") / "cache"
 CACHE_FILE = "compile.pickle"
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One file of the last compile. ``stamp`` (size, mtime_ns) lets an untouched file skip re-hashing,
-    as Git's index does; any other stamp means the content is read and hashed again."""
-
-    sha256: str
-    stamp: tuple[int, int]
-    #: ``pickle`` of (nodes, diagnostics): see :func:`_encode` and :func:`_decode`
-    payload: bytes
-
-
-class _Cached(NamedTuple):
-    """What one file compiled to (a decoded payload): its nodes and the warnings located in it."""
-
-    nodes: tuple[CompiledNode, ...]
-    diagnostics: tuple[Diagnostic, ...]
-
-
-def _encode(nodes: tuple[CompiledNode, ...], diagnostics: tuple[Diagnostic, ...]) -> bytes:
-    return pickle.dumps((nodes, diagnostics), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _decode(entry: FileEntry) -> _Cached:
-    return _Cached(*pickle.loads(entry.payload))
+#: What is known of one file on disk: its content hash and its (size, mtime_ns) stamp. A file whose
+#: stamp is unchanged is not re-read, as Git's index does; any other stamp means it is hashed again.
+FileState = tuple[str, tuple[int, int]]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the cache holds; ``key`` names the kpigov version, cache format and config content."""
+    """Everything the cache holds; ``key`` names the kpigov version, cache format and config content.
+
+    ``files`` covers every spec file of the compile; ``warnings`` every file a diagnostic is located
+    in (kpigov.yaml holds warnings but no node). The other fields are the compiled graph, as
+    :class:`~kpigov.compiler.stages.CompileState` holds it.
+    """
 
     key: tuple[str, int, str]
-    files: dict[str, FileEntry]
+    files: dict[str, FileState]
+    warnings: dict[str, tuple[Diagnostic, ...]]
+    nodes: dict[str, CompiledNode]
+    edges: dict[tuple[str, str], list[Edge]]
+    parents: dict[str, list[str]]
+    order: list[str]
+    data_hash: dict[str, str]
+    metadata_hash: dict[str, str]
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: tuple[str, int, str], files: dict[str, FileState], compiled: Compiled,
+           diagnostics: Iterable[Diagnostic]) -> "Snapshot":
+        warnings: dict[str, list[Diagnostic]] = {}
+        for diagnostic in diagnostics:
+            warnings.setdefault(diagnostic.location.path, []).append(diagnostic)
+        return cls(key, files, {path: tuple(found) for path, found in warnings.items()}, dict(compiled.nodes),
+                   dict(compiled.edges), dict(compiled.parents), compiled.order, dict(compiled.data_hash),
+                   dict(compiled.metadata_hash), compiled.fingerprint)
+
+    def nodes_by_file(self) -> dict[str, list[CompiledNode]]:
+        by_file: dict[str, list[CompiledNode]] = {}
+        for node in self.nodes.values():
+            by_file.setdefault(node.file, []).append(node)
+        return by_file
 
 
 def _sha256(content: bytes) -> str:
@@ -86,6 +107,8 @@ def _cache_key(root: Path) -> tuple[str, int, str]:
 
 
 def _read_snapshot(path: Path, key: tuple[str, int, str]) -> Snapshot | None:
+    collecting = gc.isenabled()
+    gc.disable()  # loading creates ~10 objects per node, all kept: collections during it are pure cost
     try:
         snapshot = pickle.loads(path.read_bytes())
     except Exception:  # unreadable, truncated, or written by incompatible code: rebuild, never trust
@@ -100,27 +123,6 @@ def _write_snapshot(path: Path, snapshot: Snapshot) -> None:
         write_atomic(path, pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only checkout still compiles; it only loses the speed-up
-
-
-#: What is known of one file on disk: its content hash and its (size, mtime_ns) stamp.
-FileState = tuple[str, tuple[int, int]]
-
-
-def _entries(files: dict[str, FileState], nodes: Iterable[CompiledNode],
-             diagnostics: Iterable[Diagnostic]) -> dict[str, FileEntry]:
-    """An entry for every file of ``files`` and every file a node or a diagnostic is located in
-    (kpigov.yaml holds diagnostics but no node)."""
-    by_file: dict[str, list[CompiledNode]] = {path: [] for path in files}
-    for node in nodes:
-        by_file.setdefault(node.file, []).append(node)
-    located: dict[str, list[Diagnostic]] = {}
-    for diagnostic in diagnostics:
-        located.setdefault(diagnostic.location.path, []).append(diagnostic)
-    entries = {}
-    for path in set(by_file) | set(located):
-        digest, stamp = files.get(path, ("", (-1, -1)))
-        entries[path] = FileEntry(digest, stamp, _encode(tuple(by_file.get(path, ())), tuple(located.get(path, ()))))
-    return entries
 
 
 def spec_files(root: Path) -> list[str]:
@@ -164,9 +166,9 @@ def _file_states(root: Path, previous: Snapshot | None) -> dict[str, FileState] 
         try:
             info = os.stat(path)
             stamp = (info.st_size, info.st_mtime_ns)
-            entry = known.get(rel)
-            if entry is not None and entry.stamp == stamp:
-                states[rel] = (entry.sha256, stamp)
+            state = known.get(rel)
+            if state is not None and state[1] == stamp:
+                states[rel] = state
                 continue
             with open(path, "rb") as handle:
                 states[rel] = (_sha256(handle.read()), stamp)
@@ -192,8 +194,9 @@ def compile_repo(path: str | Path, *, cache: bool = True) -> tuple[Compiled | No
     result = _incremental(root, snapshot, files) if snapshot is not None and files is not None else None
     if result is None:
         return _full(root, cache_file)
-    compiled, project, entries = result
-    _write_snapshot(cache_file, Snapshot(key, entries))
+    compiled, project = result
+    if files != snapshot.files or compiled.fingerprint != snapshot.fingerprint:  # nothing changed: nothing to write
+        _write_snapshot(cache_file, Snapshot.of(key, files, compiled, project.diagnostics))
     return compiled, project
 
 
@@ -208,41 +211,41 @@ def _full(root: Path, cache_file: Path | None) -> tuple[Compiled | None, Project
     if cache_file is not None:
         # hash what was loaded, not the disk again: the cache describes exactly what was compiled
         loaded = {f.path: (_sha256(f.content), _stamp(os.path.join(root, f.path))) for f in project.files}
-        _write_snapshot(cache_file, Snapshot(_cache_key(root), _entries(loaded, compiled.nodes.values(), project.diagnostics)))
+        _write_snapshot(cache_file, Snapshot.of(_cache_key(root), loaded, compiled, project.diagnostics))
     return compiled, project
 
 
-def _incremental(root: Path, snapshot: Snapshot,
-                 files: dict[str, FileState]) -> tuple[Compiled, Project, dict[str, FileEntry]] | None:
-    """Recompile what changed since ``snapshot``, with the cache entries that describe the result;
-    None when only a full compile can be trusted."""
-    cached = {p: _decode(e) for p, e in snapshot.files.items()}
-    changed = {p for p, (digest, _) in files.items() if p not in cached or snapshot.files[p].sha256 != digest}
-    removed = {p for p in cached if p not in files and cached[p].nodes}
-    kept = {p: e for p, e in cached.items() if p not in changed and p not in removed}
-    file_of = {node.ref: path for path, entry in kept.items() for node in entry.nodes}
+def _incremental(root: Path, snapshot: Snapshot, files: dict[str, FileState]) -> tuple[Compiled, Project] | None:
+    """Recompile what changed since ``snapshot``; None when only a full compile can be trusted."""
+    by_file = snapshot.nodes_by_file()
+    changed = {p for p, (digest, _) in files.items() if snapshot.files.get(p, ("",))[0] != digest}
+    removed = {p for p in by_file if p not in files}
+    if not changed and not removed:
+        return _unchanged(root, snapshot)
+    kept = {p: ns for p, ns in by_file.items() if p not in changed and p not in removed}
+    file_of = {node.ref: path for path, ns in kept.items() for node in ns}
 
     first = load(root, files=[root / p for p in sorted(changed)], checks=False)
     if first.diagnostics.has_errors or any(ref in file_of for ref in first.specs):
         return None  # a broken file or a duplicate id: report it from a full validation
-    affected = {n.ref for p in changed | removed if p in cached for n in cached[p].nodes} | set(first.specs)
+    affected = {n.ref for p in changed | removed for n in by_file.get(p, ())} | set(first.specs)
     recheck = set(changed)
-    for path, entry in kept.items():
-        if any(ref in affected for node in entry.nodes for ref in node.references):
+    for path, ns in kept.items():
+        if any(ref in affected for node in ns for ref in node.references):
             recheck.add(path)
-    referenced = {ref for p in recheck if p in kept for node in kept[p].nodes for ref in node.references}
+    referenced = {ref for p in recheck for node in kept.get(p, ()) for ref in node.references}
     for spec in first.specs.values():
         referenced.update(resolve(spec, "").references)
     context = {file_of[ref] for ref in referenced if ref in file_of}
-    if any(node.kind == "RetentionRule" for p in recheck if p in kept for node in kept[p].nodes) or any(
+    if any(node.kind == "RetentionRule" for p in recheck for node in kept.get(p, ())) or any(
             spec.KIND == "RetentionRule" for spec in first.specs.values()):
-        context |= {p for p, e in kept.items() if any(n.kind == "RetentionRule" for n in e.nodes)}
+        context |= {p for p, ns in kept.items() if any(n.kind == "RetentionRule" for n in ns)}
 
     project = load(root, files=[root / p for p in sorted(recheck | context)])
     fresh = Diagnostics()
-    for path, entry in kept.items():
+    for path, found in snapshot.warnings.items():
         if path not in recheck:
-            fresh.extend(entry.diagnostics)
+            fresh.extend(found)
     for diagnostic in project.diagnostics:
         if diagnostic.location.path in recheck:
             if diagnostic.severity is Severity.ERROR:
@@ -250,18 +253,57 @@ def _incremental(root: Path, snapshot: Snapshot,
             fresh.add(diagnostic)
     project.diagnostics = fresh
     state = CompileState(project, git_state(root),
-                         nodes={node.ref: node for p, e in kept.items() if p not in recheck for node in e.nodes})
-    try:
-        run_stages(state)
-    except CompileError:
-        return None
-    # files not re-checked keep their payload; only the re-checked ones are serialised again
-    entries = {p: FileEntry(files[p][0], files[p][1], e.payload) if p in files else e
-               for p, e in snapshot.files.items() if p in kept and p not in recheck}
-    rechecked = {p: files.get(p, ("", (-1, -1))) for p in recheck}
-    entries.update(_entries(rechecked, (state.nodes[ref] for ref in project.specs if project.sources[ref].path in recheck),
-                            (d for d in fresh if d.location.path in recheck)))
-    return Compiled.from_state(state), project, entries
+                         nodes={node.ref: node for p, ns in kept.items() if p not in recheck for node in ns})
+    stage_resolve(state)
+    stage_conventions(state)
+    if _same_structure(snapshot.nodes, state.nodes, project.specs.keys()):
+        state.edges, state.parents, state.order = snapshot.edges, snapshot.parents, snapshot.order
+        state.data_hash, state.metadata_hash = snapshot.data_hash, snapshot.metadata_hash
+        refingerprint(state, {ref for ref in project.specs if _hashes(state.nodes[ref]) != _hashes(snapshot.nodes[ref])})
+    else:
+        for stage in (stage_graph, stage_cycles, stage_fingerprint):
+            stage(state)
+            if state.stopped:
+                return None  # a new cycle: reported by the full compile
+    stage_manifest(state)
+    return Compiled.from_state(state), project
+
+
+def _unchanged(root: Path, snapshot: Snapshot) -> tuple[Compiled, Project]:
+    """No spec file changed: the previous graph and hashes as they are, with a fresh manifest header
+    (Git state and time); ``kpigov.yaml`` is part of the cache key, so it did not change either."""
+    project = load(root, files=[])
+    project.diagnostics = Diagnostics()
+    for found in snapshot.warnings.values():
+        project.diagnostics.extend(found)
+    state = CompileState(project, git_state(root), nodes=snapshot.nodes, parents=snapshot.parents,
+                         edges=snapshot.edges, order=snapshot.order, data_hash=snapshot.data_hash,
+                         metadata_hash=snapshot.metadata_hash, fingerprint=snapshot.fingerprint)
+    stage_manifest(state)
+    return Compiled.from_state(state), project
+
+
+def _data_classes(node: CompiledNode) -> set[object]:
+    """What a data-class attachment matches a node by (see ``kpigov.compiler.stages._attached``)."""
+    return {column.get("data_class") for column in node.meaning.get("columns", [])}
+
+
+def _same_structure(before: dict[str, CompiledNode], after: dict[str, CompiledNode], rechecked: Iterable[str]) -> bool:
+    """True when the graph of ``after`` is the graph of ``before``: the same references, and no
+    re-checked node changed what makes edges (its declared edges, its pattern attachments, or the
+    data classes a retention attachment matches it by)."""
+    if before.keys() != after.keys():
+        return False
+    for ref in rechecked:
+        old, new = before[ref], after[ref]
+        if old.edges != new.edges or old.attachments != new.attachments or (
+                old.meaning_hash != new.meaning_hash and _data_classes(old) != _data_classes(new)):
+            return False
+    return True
+
+
+def _hashes(node: CompiledNode) -> tuple[str, str]:
+    return node.meaning_hash, node.metadata_own_hash
 
 
 __all__ = ["compile_repo", "CACHE_DIR", "CACHE_FILE"]

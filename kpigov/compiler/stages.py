@@ -166,16 +166,37 @@ def _fold(own: str, parents: list[str]) -> str:
     return hashlib.sha256("".join([own, *sorted(parents)]).encode("ascii")).hexdigest()
 
 
-def stage_fingerprint(state: CompileState) -> None:
-    """Data and metadata hashes, each folded with the parents' (sorted), in evaluation order."""
+def _fingerprint_nodes(state: CompileState, refs: Iterable[str]) -> None:
+    """Fold the data and metadata hashes of ``refs`` (in evaluation order) and the repository fingerprint."""
     nodes, parents = state.nodes, state.parents
     data, meta = state.data_hash, state.metadata_hash
-    for ref in state.order:
+    for ref in refs:
         node, ps = nodes[ref], parents[ref]
         data[ref] = _fold(node.meaning_hash, [data[p] for p in ps])
         meta[ref] = _fold(node.metadata_own_hash, [meta[p] for p in ps])
     state.fingerprint = hashlib.sha256("".join(
         f"{ref}\0{data[ref]}\0{meta[ref]}\n" for ref in sorted(nodes)).encode("utf-8")).hexdigest()
+
+
+def stage_fingerprint(state: CompileState) -> None:
+    """Data and metadata hashes, each folded with the parents' (sorted), in evaluation order."""
+    _fingerprint_nodes(state, state.order)
+
+
+def refingerprint(state: CompileState, changed: set[str]) -> None:
+    """:func:`stage_fingerprint` for a graph whose structure did not change and whose hashes are
+    those of the previous compile: only ``changed`` nodes and their descendants are folded again
+    (a one-file change re-hashes its downstream, not the repository)."""
+    children: dict[str, list[str]] = {}
+    for parent, child in state.edges:
+        children.setdefault(parent, []).append(child)
+    stale, frontier = set(changed), list(changed)
+    while frontier:
+        for child in children.get(frontier.pop(), ()):
+            if child not in stale:
+                stale.add(child)
+                frontier.append(child)
+    _fingerprint_nodes(state, [ref for ref in state.order if ref in stale] if stale else [])
 
 
 def stage_manifest(state: CompileState) -> None:
@@ -206,4 +227,4 @@ def run_stages(state: CompileState) -> None:
             raise CompileError(f"stage '{name}' stopped the compilation")
 
 
-__all__ = ["STAGES", "CompileState", "CompileError", "run_stages", "why"]
+__all__ = ["STAGES", "CompileState", "CompileError", "refingerprint", "run_stages", "why"]

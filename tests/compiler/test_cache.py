@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -90,26 +91,60 @@ def test_corrupt_or_foreign_cache_is_rebuilt(example_repo: Path) -> None:
     project = _assert_same_as_cold(example_repo)
     assert len(project.specs) > 0  # rebuilt from scratch
     snapshot = pickle.loads(cache.read_bytes())
-    cache.write_bytes(pickle.dumps(Snapshot(("0.0.0-other", *snapshot.key[1:]), snapshot.files)))
+    cache.write_bytes(pickle.dumps(replace(snapshot, key=("0.0.0-other", *snapshot.key[1:]))))
     assert len(_assert_same_as_cold(example_repo).specs) > 0
     (example_repo / "kpigov.yaml").write_text((example_repo / "kpigov.yaml").read_text() + "\n# edited\n")
     assert len(_assert_same_as_cold(example_repo).specs) > 0  # another config: everything re-checked
 
 
-def test_a_recompile_reserialises_only_the_files_it_rechecked(example_repo: Path) -> None:
-    """Payloads of files that were not re-checked are carried over as they were, while a changed file
-    gets a payload that decodes to its new nodes."""
-    cache = example_repo / CACHE_DIR / CACHE_FILE
+def _snapshot(repo: Path) -> Snapshot:
+    snapshot = pickle.loads((repo / CACHE_DIR / CACHE_FILE).read_bytes())
+    assert isinstance(snapshot, Snapshot)
+    return snapshot
+
+
+def test_a_recompile_keeps_untouched_nodes_and_rehashes_only_downstream(example_repo: Path) -> None:
+    """The cached graph is reused when a change keeps the edges: untouched nodes are carried over
+    as they were, and exactly the edited KPI and its downstream get new data hashes."""
     compile_repo(example_repo)
-    before = pickle.loads(cache.read_bytes()).files
+    before = _snapshot(example_repo)
     edit(example_repo, NS, "and not is_employee and cib_cluster", "and cib_cluster")
-    _, project = compile_repo(example_repo)
-    after = pickle.loads(cache.read_bytes()).files
-    rechecked = {source.path for source in project.sources.values()}
-    assert NS in rechecked and set(after) == set(before)
-    untouched = [p for p in after if p not in rechecked]
-    assert untouched and all(after[p].payload == before[p].payload for p in untouched)
-    assert after[NS].payload != before[NS].payload and after[NS].sha256 != before[NS].sha256
-    nodes, _ = pickle.loads(after[NS].payload)
-    assert [n.ref for n in nodes] == ["kpi/brand.customer.net_sentiment"]
-    assert "is_employee" not in nodes[0].meaning["filter"]
+    _assert_same_as_cold(example_repo)
+    after = _snapshot(example_repo)
+    ref = "kpi/brand.customer.net_sentiment"
+    assert after.nodes.keys() == before.nodes.keys() and after.edges.keys() == before.edges.keys()
+    assert "is_employee" not in after.nodes[ref].meaning["filter"]
+    assert after.files[NS][0] != before.files[NS][0]
+    downstream, frontier = {ref}, [ref]
+    while frontier:
+        parent = frontier.pop()
+        for child in {c for p, c in after.edges if p == parent} - downstream:
+            downstream.add(child)
+            frontier.append(child)
+    assert len(downstream) > 1  # access rules and escalations read the KPI
+    assert {r for r in after.nodes if after.data_hash[r] != before.data_hash[r]} == downstream
+    assert after.fingerprint != before.fingerprint
+    assert all(after.nodes[r] == before.nodes[r] for r in after.nodes if r != ref)
+
+
+def test_a_change_of_edges_rebuilds_the_graph(example_repo: Path) -> None:
+    """A dataset that gains a data class and a removed KPI change the graph: the result is still
+    exactly a cold compile's."""
+    compile_repo(example_repo)
+    edges_before = _snapshot(example_repo).edges.keys()
+    edit(example_repo, "policies/datasets/mentions.yaml", "is_spam, type: boolean, data_class: internal",
+         "is_spam, type: boolean, data_class: aggregate")  # now governed by retention 'kpi-aggregates' (any dataset)
+    _assert_same_as_cold(example_repo)
+    edges_after = _snapshot(example_repo).edges.keys()
+    assert {(p, c.split("/")[1]) for p, c in edges_after - edges_before} == {("dataset/mentions", "kpi-aggregates")}
+    (example_repo / "kpi_specs/customer/engagement_score.yaml").unlink()
+    _assert_same_as_cold(example_repo)
+    assert _snapshot(example_repo).edges.keys() < edges_after
+
+
+def test_a_recompile_with_nothing_changed_does_not_rewrite_the_cache(example_repo: Path) -> None:
+    compile_repo(example_repo)
+    cache = example_repo / CACHE_DIR / CACHE_FILE
+    written = cache.stat().st_mtime_ns, cache.read_bytes()
+    project = _assert_same_as_cold(example_repo)
+    assert project.specs == {} and (cache.stat().st_mtime_ns, cache.read_bytes()) == written
