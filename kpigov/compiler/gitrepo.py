@@ -30,7 +30,7 @@ class GitState:
 NO_GIT = GitState(None, None)
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def run_git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False)
     except FileNotFoundError as exc:
@@ -43,8 +43,8 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
 def git_state(root: Path) -> GitState:
     """HEAD and whether any governance file is modified or untracked; NO_GIT outside a repository."""
     try:
-        commit = _git(root, "rev-parse", "--verify", "-q", "HEAD").decode().strip() or None
-        status = _git(root, "status", "--porcelain", "--untracked-files=normal", "--", *GOVERNANCE_PATHS)
+        commit = run_git(root, "rev-parse", "--verify", "-q", "HEAD").decode().strip() or None
+        status = run_git(root, "status", "--porcelain", "--untracked-files=normal", "--", *GOVERNANCE_PATHS)
     except GitError:
         return NO_GIT
     return GitState(commit, bool(status.strip()))
@@ -55,7 +55,7 @@ def resolve_ref(root: Path, ref: str) -> str:
     if ref.startswith("-"):
         raise GitError(f"'{ref}' is not a revision")
     try:
-        return _git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").decode().strip()
+        return run_git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").decode().strip()
     except GitError:
         raise GitError(f"'{ref}' is not a commit, branch or tag of the repository at {root}") from None
 
@@ -66,8 +66,8 @@ def files_at(root: Path, commit: str) -> dict[str, bytes]:
     ``root`` may be a sub-folder of the Git work tree; paths are read relative to it. All blobs are
     read through one ``git cat-file --batch`` process, so 10,000 files cost one process, not 10,000.
     """
-    prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
-    listing = _git(root, "ls-tree", "-r", "-z", "--full-name", commit, "--", *GOVERNANCE_PATHS)
+    prefix = run_git(root, "rev-parse", "--show-prefix").decode().strip()
+    listing = run_git(root, "ls-tree", "-r", "-z", "--full-name", commit, "--", *GOVERNANCE_PATHS)
     entries: list[tuple[str, str]] = []
     for record in listing.split(b"\0"):
         if not record:
@@ -79,7 +79,7 @@ def files_at(root: Path, commit: str) -> dict[str, bytes]:
             entries.append((path[len(prefix):], sha))
     if not entries:
         return {}
-    batch = _git(root, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries).encode())
+    batch = run_git(root, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries).encode())
     files: dict[str, bytes] = {}
     offset = 0
     for path, _ in entries:

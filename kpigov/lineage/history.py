@@ -1,4 +1,4 @@
-"""A KPI's version history from Git: every commit that changed its spec file, and the version it left.
+"""A spec's version history from Git: every commit that changed its spec file, and the version it left.
 
 The history follows renames (``git log --follow``), so a KPI moved between perspective folders keeps
 its past. Each commit's copy of the file is read through one ``git cat-file --batch`` process and
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpigov.compiler.gitrepo import GitError, _git
+from kpigov.compiler.gitrepo import GitError, run_git
 from kpigov.loader import load_text
 
 #: Separates the fields of one ``git log`` record (unit separator) and the records (record separator):
@@ -44,7 +44,7 @@ def spec_history(root: Path, file: str, kpi_id: str) -> SpecHistory:
     """The commits that changed ``file`` (relative to the repository ``root``) and the version of
     ``kpi_id`` each one left."""
     try:
-        log = _git(root, "log", "--follow", "--name-only", f"--format={_RECORD}%H{_FIELD}%aI{_FIELD}%s",
+        log = run_git(root, "log", "--follow", "--name-only", f"--format={_RECORD}%H{_FIELD}%aI{_FIELD}%s",
                    "--", file).decode("utf-8", "replace")
     except GitError as exc:
         return SpecHistory((), f"no version history: {exc}")
@@ -66,7 +66,7 @@ def _parse_record(record: str) -> tuple[str, str, str, str]:
 
 def _blobs(root: Path, objects: list[str]) -> list[bytes | None]:
     """The contents of each ``commit:path`` through one process; None where git has no such object."""
-    batch = _git(root, "cat-file", "--batch", stdin="".join(f"{name}\n" for name in objects).encode())
+    batch = run_git(root, "cat-file", "--batch", stdin="".join(f"{name}\n" for name in objects).encode())
     found: list[bytes | None] = []
     offset = 0
     for _ in objects:

@@ -11,13 +11,11 @@ answered like any other: its compiled logic and its value history stay queryable
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from ruamel.yaml import YAML
 from sqlalchemy import Connection
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import ColumnClause
@@ -26,6 +24,7 @@ from kpigov.compiler import Compiled
 from kpigov.compiler.explain import impact
 from kpigov.evaluate.measures import CompiledMeasure, MeasureCompileError, compile_kpi
 from kpigov.lifecycle.errors import UnknownSubjectError
+from kpigov.lineage.history import spec_history
 from kpigov.project import Project
 from kpigov.specs import KPI
 from kpigov.store import schema
@@ -134,36 +133,14 @@ def _columns_read(kpi: KPI, project: Project) -> dict[str, set[str]]:
 def _versions(project: Project, file: str, kpi_id: str) -> LineageNode:
     """The commits that changed the KPI's file, newest first, with the version each one left."""
     history = LineageNode("spec versions", "group")
-    try:
-        log = _git(project, "log", "--format=%H%x09%aI%x09%s", "--", file)
-    except (OSError, subprocess.CalledProcessError):
-        history.detail["note"] = "not a Git repository: no history"
-        return history
-    for line in log.splitlines():
-        commit, when, subject = line.split("\t", 2)
-        version = _version_at(project, commit, file, kpi_id)
-        history.children.append(LineageNode(commit[:12], "commit", {"commit": commit, "date": when,
-                                                                    "subject": subject, "version": version}))
-    if not history.children:
-        history.detail["note"] = "not committed yet"
+    found = spec_history(project.root, file, kpi_id)
+    if found.note:
+        history.detail["note"] = found.note
+    for revision in found.revisions:
+        history.children.append(LineageNode(revision.commit[:12], "commit", {
+            "commit": revision.commit, "date": revision.date, "subject": revision.subject,
+            "version": revision.version}))
     return history
-
-
-def _version_at(project: Project, commit: str, file: str, kpi_id: str) -> str | None:
-    try:
-        text = _git(project, "show", f"{commit}:./{file}")
-    except subprocess.CalledProcessError:
-        return None
-    for document in YAML(typ="safe").load_all(text):  # a committed file of this repository, not user input
-        metadata = document.get("metadata") if isinstance(document, dict) else None
-        if isinstance(metadata, dict) and metadata.get("id") == kpi_id:
-            return str(metadata.get("version"))
-    return None
-
-
-def _git(project: Project, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(project.root), *args], capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 def _runs(conn: Connection, kpi_id: str) -> LineageNode:

@@ -12,14 +12,16 @@ from pathlib import Path
 
 from kpigov.compiler import Compiled, compile_project
 from kpigov.compiler.explain import explain
+from kpigov.lineage.query import lineage
 from kpigov.report import charts
 from kpigov.report.data import PERSPECTIVE_TITLES, KPIReport, ReportData
+from kpigov.lineage.history import spec_history
+from kpigov.report.lineage_picture import lineage_svg
 from kpigov.report.public import RELEASE_LABEL
 from kpigov.report.summary import fmt, summary_html, summary_markdown
 from kpigov.report.templating import environment
 from kpigov.specs import AccessPolicy, EscalationPolicy, RetentionRule
 from kpigov.specs.org import RetirementDecision
-from kpigov.validate.references import references
 
 #: Periods listed in a KPI page's table (newest first); the chart above it shows every period.
 TABLE_PERIODS = 53
@@ -55,8 +57,8 @@ def build_site(data: ReportData, out: Path, *, public: bool = False, compiled: C
         pages[f"kpi/{k.id}.html"] = env.get_template("kpi.html.j2").render(
             **common, root="../", k=k, definition=explain(compiled, f"kpi/{k.id}"),
             chart=charts.time_series(k.history, k.kpi.spec.bands, data.events),
-            lineage=charts.flow(sorted({ref for _, ref in references(k.kpi) if ref.split("/")[0] in ("dataset", "kpi",
-                                        "suite", "dedup", "lexicon", "calendar")}), k.id, ["kpi_results"]),
+            lineage=lineage_svg(lineage(data.project, compiled, k.id)),
+            history=spec_history(data.project.root, data.project.sources[f"kpi/{k.id}"].path, k.id),
             gates=_gates(data, k), decisions=decisions.get(k.id, []),
             recent=k.history[-TABLE_PERIODS:][::-1], table_periods=TABLE_PERIODS)
     out.mkdir(parents=True, exist_ok=True)

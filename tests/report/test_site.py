@@ -59,7 +59,7 @@ def test_scorecard_groups_by_perspective_in_scorecard_order(site_dir: Path) -> N
 def test_every_kpi_has_a_page_with_chart_definition_and_lineage(site_dir: Path, report_data: ReportData) -> None:
     for k in report_data.kpis:
         page = (site_dir / "kpi" / f"{k.id}.html").read_text()
-        assert 'class="values"' in page and 'class="flow"' in page
+        assert 'class="values"' in page and 'class="lineage"' in page
         assert "What it counts:" in page  # kpigov.compiler.explain's plain words
         assert k.kpi.metadata.version in page
 
