@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 
 from kpigov.diagnostics import Code
 from kpigov.specs import KINDS, Config

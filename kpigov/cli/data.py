@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kpigov.cli.app import app, err
+from kpigov.cli.app import app, err, fail, parse_date
 from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
@@ -35,18 +34,6 @@ _STORE = typer.Option(None, "--store", help="Store URL (default: $KPIGOV_STORE_U
                                              "<repo>/.kpigov/store.duckdb).")
 
 
-def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    err.print(f"[red]error:[/] {message}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
 
 
 @app.command()
@@ -61,11 +48,11 @@ def sample(
     from kpigov.sample import write_sample
     from kpigov.sample.mentions import DEFAULT_END, DEFAULT_START
 
-    first, last = _day(start, "--start") or DEFAULT_START, _day(end, "--end") or DEFAULT_END
+    first, last = parse_date(start, "--start") or DEFAULT_START, parse_date(end, "--end") or DEFAULT_END
     if last < first:
-        _fail(f"--end {last} is before --start {first}")
+        fail(f"--end {last} is before --start {first}")
     if out.exists() and not out.is_dir():
-        _fail(f"{out} exists and is not a folder")
+        fail(f"{out} exists and is not a folder")
     with err.status(f"generating mentions {first} .. {last}"):
         summary = write_sample(out, seed=seed, start=first, end=last, mentions_per_day=per_day)
     err.print(f"[green]✓[/] {summary.rows:,} mentions in {len(summary.files)} file(s) and "
@@ -95,7 +82,7 @@ def ingest(
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        _fail(f"no such file: {', '.join(missing)}")
+        fail(f"no such file: {', '.join(missing)}")
     if source == OUTCOMES_SOURCE and mapping is None:
         _ingest_outcomes(files, repo, store_url, lineage=not no_lineage)
         return
@@ -104,7 +91,7 @@ def ingest(
     try:
         setup = ingest_setup(project, dedup=dedup, lexicon=lexicon)
     except IngestError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     trail = _trail(project, lineage=not no_lineage)
     reports: list[IngestReport] = []
     with _store(store_url, project, create=True) as store:
@@ -132,7 +119,7 @@ def ingest(
         _print_quarantine_reasons(reports)
     if failure is not None:
         loaded = f"; {len(reports)} earlier file(s) stay loaded (re-running is idempotent)" if reports else ""
-        _fail(f"{failure}{loaded}", ExitCode.FAILED)
+        fail(f"{failure}{loaded}", ExitCode.FAILED)
 
 
 def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None, *, lineage: bool) -> None:
@@ -154,7 +141,7 @@ def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None, *, li
                 trail.close()
                 _print_problems(trail.problems)
                 loaded = f"; {number} earlier file(s) stay loaded (re-running is idempotent)" if number else ""
-                _fail(f"{exc}{loaded}", ExitCode.FAILED)
+                fail(f"{exc}{loaded}", ExitCode.FAILED)
             err.print(f"[green]✓[/] {path}: {report.rows_loaded:,} outcome rows loaded ({report.rows_replaced:,} replaced "
                       f"stored values), {len(report.quarantined):,} quarantined of {report.rows_read:,} read")
             for q in report.quarantined:
@@ -173,7 +160,7 @@ def sentiment_audit(repo: Path = _REPO, store_url: str | None = _STORE) -> None:
     with _store(store_url, project, create=False) as store:
         rows = scored_mentions(store)
     if not rows.texts:
-        _fail(f"no scored canonical mentions in {store.display_url}; ingest some first", ExitCode.FAILED)
+        fail(f"no scored canonical mentions in {store.display_url}; ingest some first", ExitCode.FAILED)
     thresholds = _thresholds(project)
     markers = {text: text_marker(text) for text in set(rows.texts)}
     by_language = bias_audit(rows.texts, rows.scores, rows.languages, **thresholds)
@@ -191,12 +178,12 @@ def _project(repo: Path) -> Project:
     from kpigov.project import load
 
     if not repo.is_dir():
-        _fail(f"{repo} is not a directory (--repo names the governance repository)")
+        fail(f"{repo} is not a directory (--repo names the governance repository)")
     project = load(repo)
     if not project.ok:
         for diagnostic in project.diagnostics.sorted()[:10]:
             err.print(str(diagnostic), soft_wrap=True, markup=False)
-        _fail(f"{repo}: the governance repository is invalid ({project.diagnostics.error_count} error(s)); "
+        fail(f"{repo}: the governance repository is invalid ({project.diagnostics.error_count} error(s)); "
               "run 'kpigov validate' for all of them")
     return project
 
@@ -209,7 +196,7 @@ def _trail(project: Project, *, lineage: bool) -> IngestTrail:
     try:
         return IngestTrail.for_project(project, lineage=lineage)
     except LineageConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _print_problems(problems: Sequence[str]) -> None:
@@ -225,7 +212,7 @@ def _store(option: str | None, project: Project, *, create: bool) -> Iterator[St
         url = resolve_store_url(option, project.root, project.config.spec.store)
         store = open_store(url, create=create)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     with store:
         yield store
 
@@ -238,17 +225,17 @@ def _adapter(source: str, mapping: Path | None) -> Adapter:
         try:
             return get_adapter(source)
         except UnknownSourceError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if not mapping.is_file():
-        _fail(f"no such mapping file: {mapping}")
+        fail(f"no such mapping file: {mapping}")
     loaded = load_text(str(mapping), mapping.read_bytes())
     if loaded.diagnostics or len(loaded.documents) != 1:
         problems = "; ".join(str(d) for d in loaded.diagnostics) or "expected exactly one YAML mapping"
-        _fail(f"{mapping}: {problems}")
+        fail(f"{mapping}: {problems}")
     try:
         return CsvAdapter(source, CsvMapping.from_dict(loaded.documents[0].data))
     except ValueError as exc:
-        _fail(f"{mapping}: {exc}")
+        fail(f"{mapping}: {exc}")
 
 
 def _thresholds(project: Project) -> dict[str, float]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from kpigov.cli.app import app, err
+from kpigov.cli.app import app, err, fail, load_valid_project, parse_date
 from kpigov.cli.render import render
 from kpigov.diagnostics import ExitCode
 
@@ -24,32 +24,7 @@ _BAND_STYLE = {"green": "green", "amber": "yellow", "red": "red"}
 _SUMMARY_WIDTH = 150
 
 
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
 
-
-def _load(repo: Path, fmt: str) -> Project:
-    from kpigov.project import load
-
-    if not repo.is_dir():
-        err.print(f"[red]error:[/] {repo} is not a directory")
-        raise typer.Exit(ExitCode.ERROR)
-    project = load(repo)
-    if not project.ok:
-        typer.echo(render(project.diagnostics.sorted(), "json" if fmt == "json" else "text", valid=False))
-        err.print("[red]✗[/] the repository is invalid: fix it before evaluating (kpigov validate)")
-        raise typer.Exit(ExitCode.FAILED)
-    return project
-
-
-def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 @app.command()
@@ -73,30 +48,30 @@ def evaluate(
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--format")
-    end = _parse_date(as_of, "--as-of")
-    start = _parse_date(since, "--since")
+    end = parse_date(as_of, "--as-of")
+    start = parse_date(since, "--since")
     assert end is not None
     if start is not None and start > end:
-        raise _fail(f"--since {start} is after --as-of {end}")
-    project = _load(repo, fmt)
+        raise fail(f"--since {start} is after --as-of {end}")
+    project = load_valid_project(repo, fmt)
     try:
         compiled = compile_project(project)
         order = evaluation_order(project, compiled.kpi_order, kpi)
     except CompileError:
         typer.echo(render(project.diagnostics.sorted(), "text"))
-        raise _fail("the repository does not compile", ExitCode.FAILED) from None
+        raise fail("the repository does not compile", ExitCode.FAILED) from None
     except EvaluationError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     trail = _trail(project, compiled, lineage=not no_lineage)
     try:
         opened = open_for_evaluation(resolve_store_url(store, project.root, project.config.spec.store))
     except (StoreError, EvaluationError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     with opened:
         unsupported = backend_diagnostics(project, opened.backend.name)
         if unsupported:
             typer.echo(render(unsupported, "text"))
-            raise _fail(f"quality gates cannot run on {opened.backend.name}; nothing was evaluated", ExitCode.FAILED)
+            raise fail(f"quality gates cannot run on {opened.backend.name}; nothing was evaluated", ExitCode.FAILED)
         delivery = Delivery(alerts_file or project.root / ".kpigov" / "alerts.jsonl", webhook)
         commit = compiled.manifest.get("git", {}).get("commit")
         runs = []
@@ -106,7 +81,7 @@ def evaluate(
                     opened, project, order, compiled.fingerprint, day, git_commit=commit, delivery=delivery,
                     progress=progress, trail=trail)))
             except EvaluationError as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
     if trail.emitter is not None:
         trail.emitter.close()
     if fmt == "json":
@@ -125,7 +100,7 @@ def _trail(project: Project, compiled: Compiled, *, lineage: bool) -> RunTrail:
     try:
         return RunTrail.for_project(project, compiled, lineage=lineage)
     except LineageConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _as_of_dates(since: date | None, as_of: date) -> list[date]:
@@ -191,18 +166,18 @@ def override(
     from kpigov.evaluate import EvaluationError, evaluation_order, open_for_evaluation, record_override
     from kpigov.store import StoreError, resolve_store_url
 
-    start = _parse_date(period_start, "--period-start")
+    start = parse_date(period_start, "--period-start")
     assert start is not None
     if decision not in ("release", "recalibrate"):
         raise typer.BadParameter("must be release or recalibrate", param_hint="--decision")
-    project = _load(repo, "text")
+    project = load_valid_project(repo, "text")
     try:
         evaluation_order(project, [f"kpi/{kpi_id}"], [kpi_id])
         with open_for_evaluation(resolve_store_url(store, project.root, project.config.spec.store)) as opened:
             decided = record_override(opened, kpi_id, start, decision, by, reason)  # type: ignore[arg-type]
             _audit_override(opened, decided)
     except (StoreError, EvaluationError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"[green]✓[/] recorded: {decision} {kpi_id} for the period starting {start}, by {by}")
 
 

@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from kpigov.cli.app import app, err
+from kpigov.cli.app import app, err, fail
 from kpigov.cli.compile import _compiled
 from kpigov.cli.lineage import lineage_app
-from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -53,7 +52,7 @@ def review(
             assert conn is not None  # required=True: an absent store already exited
             report = review_kpis(conn, project, quarter)
         except LifecycleError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if fmt == "json":
         typer.echo(json.dumps(_review_json(report), indent=2))
     else:
@@ -81,7 +80,7 @@ def retire(
         written = write_retirement(project, kpi_id, reason=reason, decided_by=decided_by, on=decided_on,
                                    effective_date=_date(effective, "--effective"), replacement=replacement)
     except (LifecycleError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     err.print(f"wrote {written.decision} and marked {kpi_id} deprecated in {written.kpi}; "
               f"from {written.effective_date} it is retired (not evaluated, still explainable)")
 
@@ -108,13 +107,13 @@ def compare(
     try:
         a, b = event_periods(project, event) if event else (_period(first, "--a"), _period(second, "--b"))
     except LifecycleError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     with _connection(store_url, project.root, project.config.spec.store, required=True) as conn:
         assert conn is not None  # required=True: an absent store already exited
         try:
             result = compare_periods(conn, project, kpi_id, a, b, confidence=confidence)
         except LifecycleError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if fmt == "json":
         typer.echo(json.dumps({"kpi": kpi_id, "a": _period_json(a), "b": _period_json(b), "value_a": result.value_a,
                                "value_b": result.value_b, "difference": result.difference, "low": result.low,
@@ -144,7 +143,7 @@ def lineage_show(
         try:
             tree = lineage(project, compiled, subject, conn)
         except LifecycleError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if fmt == "json":
         typer.echo(json.dumps(tree.as_dict(), indent=2, default=str))
     elif fmt == "mermaid":
@@ -155,10 +154,6 @@ def lineage_show(
 
 # -- shared steps ----------------------------------------------------------------------------------
 
-
-def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _check(fmt: str, allowed: tuple[str, ...]) -> None:
@@ -199,12 +194,12 @@ def _connection(option: str | None, root: Path, configured: str | None, *, requi
         store = open_store(resolve_store_url(option, root, configured), create=False)
     except StoreNotFoundError as exc:
         if required or explicit:
-            _fail(str(exc))
+            fail(str(exc))
         err.print("no store: lineage from the repository and Git only (pass --store for runs and quality results)")
         yield None
         return
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     with store, store.engine.connect() as conn:
         yield conn
 

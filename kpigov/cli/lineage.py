@@ -12,12 +12,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from kpigov.cli.app import app, err
+from kpigov.cli.app import app, err, fail
 from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def audit_verify(
         try:
             report = verify_export(export, anchor)
         except AuditExportError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     else:
         with _store(store_url, repo) as store:
             report = AuditLog(store).verify(anchor)
@@ -71,12 +71,12 @@ def audit_export(
     from kpigov.lineage import AuditLog
 
     if out.is_dir():
-        _fail(f"{out} is a directory; --out names the file to write")
+        fail(f"{out} is a directory; --out names the file to write")
     with _store(store_url, repo) as store:
         try:
             count = AuditLog(store).export_jsonl(out)
         except OSError as exc:
-            _fail(f"cannot write {out}: {exc.strerror or exc}")
+            fail(f"cannot write {out}: {exc.strerror or exc}")
     err.print(f"wrote {count} audit entries to {out}")
 
 
@@ -89,7 +89,7 @@ def lineage_flush(repo: Path = _REPO) -> None:
     try:
         emitter = LineageEmitter.from_config(project.config.spec.lineage if project.config else None, project.root)
     except LineageConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     report = emitter.flush()
     emitter.close()
     rejected = f", {report.rejected} unreadable line(s) moved to {emitter.spill_path}.rejected" if report.rejected else ""
@@ -100,16 +100,12 @@ def lineage_flush(repo: Path = _REPO) -> None:
 # -- shared steps ----------------------------------------------------------------------------------
 
 
-def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
-
 
 def _project(repo: Path) -> Project:
     from kpigov.project import load
 
     if not repo.is_dir():
-        _fail(f"{repo} is not a directory (--repo names the governance repository)")
+        fail(f"{repo} is not a directory (--repo names the governance repository)")
     return load(repo)
 
 
@@ -125,7 +121,7 @@ def _store(option: str | None, repo: Path) -> Iterator[Store]:
     try:
         store = open_store(resolve_store_url(option, repo.resolve(), configured), create=False)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     with store:
         yield store
 

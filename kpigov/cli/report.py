@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from kpigov.cli.app import app, err
-from kpigov.cli.evaluate import _fail, _load, _parse_date
+from kpigov.cli.app import app, err, fail, load_valid_project, parse_date
 from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
@@ -38,11 +37,11 @@ def _report_data(project: Project, store_url: str | None, as_of: date, published
         try:
             return public_report_data(project, read_published(published, as_of))
         except PublishedScorecardError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     try:
         opened = open_for_evaluation(resolve_store_url(store_url, project.root, project.config.spec.store))
     except (StoreError, EvaluationError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     with opened:
         return load_report_data(opened, project, as_of)
 
@@ -59,12 +58,12 @@ def report(
     """Write the scorecard site (opens from disk) and the executive summary (summary.md)."""
     from kpigov.report import build_site
 
-    day = _parse_date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     assert day is not None
-    project = _load(repo, "text")
+    project = load_valid_project(repo, "text")
     data = _report_data(project, store, day, published if public else None)
     if out.exists() and not out.is_dir():
-        raise _fail(f"--out {out} exists and is not a directory")
+        raise fail(f"--out {out} exists and is not a directory")
     site = build_site(data, out, public=public)
     evaluated = sum(1 for k in data.kpis if k.latest is not None)
     err.print(f"[green]✓[/] {len(site.pages)} pages in {out}/ ({len(data.kpis)} KPIs, {evaluated} with results) "
@@ -91,9 +90,9 @@ def export(
         raise typer.BadParameter(f"must be one of {', '.join(_EXPORT_FORMATS)}", param_hint="--format")
     if public and views:  # the views serve the store's exact results: never part of a public export
         raise typer.BadParameter("the store's views hold exact values; export them without --public", param_hint="--views")
-    day = _parse_date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     assert day is not None
-    project = _load(repo, "text")
+    project = load_valid_project(repo, "text")
     table = results_table(_report_data(project, store, day, published if public else None))
     path = write_table(table, out or Path(f"kpi_results.{fmt}"), fmt)  # type: ignore[arg-type]
     err.print(f"[green]✓[/] {table.num_rows} rows written to {path}")
@@ -102,6 +101,6 @@ def export(
             with open_store(resolve_store_url(store, project.root, project.config.spec.store), create=False) as opened:
                 names = create_views(opened, project)
         except StoreError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         err.print(f"[green]✓[/] created {', '.join(names)} in the store")
     raise typer.Exit(ExitCode.OK)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import typer
 
-from kpigov.cli.app import app, err
-from kpigov.cli.evaluate import _fail, _load, _parse_date
+from kpigov.cli.app import app, err, fail, load_valid_project, parse_date
 from kpigov.diagnostics import ExitCode
 
 
@@ -19,7 +18,7 @@ def _open(store: str | None, repo: Path, configured: str | None):  # noqa: ANN20
     try:
         return open_store(resolve_store_url(store, repo, configured), create=False)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -37,17 +36,17 @@ def serve(
     try:
         from kpigov.service import Limits, create_app, server
     except ImportError as exc:
-        raise _fail(f"the HTTP service needs the 'service' extra (pip install 'kpigov[service]'): {exc}") from None
+        raise fail(f"the HTTP service needs the 'service' extra (pip install 'kpigov[service]'): {exc}") from None
     from kpigov.runtime import Governance, GovernanceError
 
     if audit not in ("off", "flagged", "all"):
         raise typer.BadParameter("must be off, flagged or all", param_hint="--audit")
-    project = _load(repo, "text")
+    project = load_valid_project(repo, "text")
     opened = _open(store, project.root, project.config.spec.store) if store else None
     try:
         governance = Governance.load(project.root, store=opened, audit=audit if opened else "off")  # type: ignore[arg-type]
     except GovernanceError as exc:
-        raise _fail(str(exc), ExitCode.FAILED) from None
+        raise fail(str(exc), ExitCode.FAILED) from None
     limits = Limits(max_body_bytes=max_body, request_timeout=timeout)
     err.print(f"serving {project.root} (fingerprint {governance.fingerprint[:12]}) on http://{host}:{port}")
     server(create_app(governance, limits), host, port, limits, log_level="info").run()
@@ -68,16 +67,16 @@ def enforce_retention(
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--format")
-    day = _parse_date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     moment = datetime.combine(day, time()) if day else datetime.now(UTC).replace(tzinfo=None)
-    project = _load(repo, fmt)
+    project = load_valid_project(repo, fmt)
     with _open(store, project.root, project.config.spec.store) as opened:
         try:
             report = enforce(project, opened, moment, apply=apply)
         except RetentionPlanError as exc:
-            raise _fail(str(exc), ExitCode.FAILED) from None
+            raise fail(str(exc), ExitCode.FAILED) from None
         except SQLAlchemyError as exc:  # one transaction: nothing was changed, nothing was audited
-            raise _fail(f"retention not enforced, the store is unchanged: {str(exc).splitlines()[0]}",
+            raise fail(f"retention not enforced, the store is unchanged: {str(exc).splitlines()[0]}",
                         ExitCode.FAILED) from None
     if fmt == "json":
         typer.echo(json.dumps(report.to_json(), indent=2))
@@ -101,8 +100,8 @@ def publish(
     """Write the public scorecard: public KPIs only, counts noised with OpenDP, ε charged to their budget."""
     from kpigov.publish import publish as release
 
-    day = _parse_date(as_of, "--as-of") or datetime.now(UTC).date()
-    project = _load(repo, "text")
+    day = parse_date(as_of, "--as-of") or datetime.now(UTC).date()
+    project = load_valid_project(repo, "text")
     with _open(store, project.root, project.config.spec.store) as opened:
         card = release(project, opened, day, out)
     for value in card.values:

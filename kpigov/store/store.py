@@ -24,7 +24,6 @@ from kpigov.store import migrations, schema
 from kpigov.store.backends import BACKENDS, Backend
 from kpigov.store.errors import (
     NotAKpigovStoreError,
-    StoreError,
     StoreNotFoundError,
     StoreTooNewError,
     StoreUnreachableError,
