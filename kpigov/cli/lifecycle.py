@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from kpigov.cli.app import app, err, fail
+from kpigov.cli.app import app, err, fail, parse_date
 from kpigov.cli.compile import _compiled
 from kpigov.cli.lineage import lineage_app
 
@@ -74,11 +74,11 @@ def retire(
     from kpigov.lifecycle import LifecycleError
     from kpigov.lifecycle.retirement import write_retirement
 
-    decided_on = _date(on, "--date") or date.today()
+    decided_on = parse_date(on, "--date") or date.today()
     _, project = _compiled(repo, cache=False)
     try:
         written = write_retirement(project, kpi_id, reason=reason, decided_by=decided_by, on=decided_on,
-                                   effective_date=_date(effective, "--effective"), replacement=replacement)
+                                   effective_date=parse_date(effective, "--effective"), replacement=replacement)
     except (LifecycleError, OSError) as exc:
         fail(str(exc))
     err.print(f"wrote {written.decision} and marked {kpi_id} deprecated in {written.kpi}; "
@@ -155,26 +155,17 @@ def lineage_show(
 # -- shared steps ----------------------------------------------------------------------------------
 
 
-
 def _check(fmt: str, allowed: tuple[str, ...]) -> None:
     if fmt not in allowed:
         raise typer.BadParameter(f"must be one of {', '.join(allowed)}", param_hint="--format")
 
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
 
 
 def _period(value: str | None, option: str) -> Period:
     from kpigov.evaluate.periods import Period
 
     start, separator, end = (value or "").partition("..")
-    first, last = (_date(start, option) if separator else None), (_date(end, option) if separator else None)
+    first, last = (parse_date(start, option) if separator else None), (parse_date(end, option) if separator else None)
     if first is None or last is None or last < first:
         raise typer.BadParameter(f"{value!r} is not START..END with START <= END (YYYY-MM-DD)", param_hint=option)
     return Period(first, last)

@@ -100,7 +100,6 @@ def lineage_flush(repo: Path = _REPO) -> None:
 # -- shared steps ----------------------------------------------------------------------------------
 
 
-
 def _project(repo: Path) -> Project:
     from kpigov.project import load
 
