@@ -17,6 +17,7 @@ this process (a DuckDB file has a single writing process anyway; its threads sha
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -61,6 +62,7 @@ class AuditLog:
             raise ValueError("checkpoint_every must be at least 1")
         self.store = store
         self.checkpoint_every = checkpoint_every
+        self._known_head = GENESIS
 
     def append(self, kind: AuditKind | str, subject: str, payload: Mapping[str, Any], actor: str) -> AuditEntry:
         """Append one entry in its own transaction; returns it as committed."""
@@ -81,7 +83,7 @@ class AuditLog:
                 # Held until commit; keyed on the schema so isolated schemas do not wait on each other.
                 conn.execute(select(func.pg_advisory_xact_lock(
                     func.hashtextextended(func.concat(func.current_schema(), "." + _LOG.name), 0))))
-            head = _head(conn)
+            head = _head(conn, self._known_head)
             recorded_at = datetime.now(UTC).replace(tzinfo=None)
             entries: list[AuditEntry] = []
             seq, prev_hash = head.seq, head.hash
@@ -94,6 +96,8 @@ class AuditLog:
             marks = [{"seq": e.seq, "hash": e.hash} for e in entries if e.seq % self.checkpoint_every == 0]
             if marks:
                 conn.execute(insert(schema.audit_checkpoints), marks)
+        # Only a hint for the next append (see _head); set after the commit, so a rollback leaves it behind.
+        self._known_head = Checkpoint(entries[-1].seq, entries[-1].hash)
         return entries
 
     def head(self) -> Checkpoint:
@@ -163,28 +167,38 @@ class AuditLog:
 _DUCKDB_LOCKS: dict[str, threading.Lock] = {}
 _DUCKDB_LOCKS_GUARD = threading.Lock()
 _LIMITS = {"subject": _LOG.c.subject.type.length, "actor": _LOG.c.actor.type.length}
-_CONTROL_CHARS = frozenset(map(chr, range(32)))
+#: Control characters are refused: the hash joins fields with U+001F (see kpigov.lineage.chain).
+_CONTROL_CHAR = re.compile(r"[\x00-\x1f]")
+#: Kind names and members to their value: a dict lookup, not an enum construction, per entry.
+_KINDS: dict[object, str] = {**{k.value: k.value for k in AuditKind}, **{k: k.value for k in AuditKind}}
 
 
 def _prepare(record: AuditRecord) -> tuple[str, str, str, str]:
-    try:
-        kind = AuditKind(record.kind).value
-    except ValueError:
-        raise AuditEntryError(f"unknown audit kind {record.kind!r}; use one of: {', '.join(AuditKind)}") from None
-    for name, value in (("subject", record.subject), ("actor", record.actor)):
-        # Control characters are refused: the hash joins fields with U+001F (see kpigov.lineage.chain).
-        if (not isinstance(value, str) or not value or len(value) > _LIMITS[name]
-                or not _CONTROL_CHARS.isdisjoint(value)):
-            raise AuditEntryError(f"audit {name} must be a non-empty string of at most {_LIMITS[name]} characters "
-                                  f"without control characters, got {value!r:.80}")
+    kind = _KINDS.get(record.kind) if isinstance(record.kind, str) else None
+    if kind is None:
+        raise AuditEntryError(f"unknown audit kind {record.kind!r}; use one of: {', '.join(AuditKind)}")
+    _check_text("subject", record.subject)
+    _check_text("actor", record.actor)
     if not isinstance(record.payload, Mapping):
         raise AuditEntryError(f"audit payload must be a mapping, got {type(record.payload).__name__}")
     return kind, record.subject, record.actor, canonical_json(record.payload)
 
 
-def _head(conn: Connection) -> Checkpoint:
+def _check_text(name: str, value: object) -> None:
+    limit = _LIMITS[name]
+    if not isinstance(value, str) or not value or len(value) > limit or _CONTROL_CHAR.search(value):
+        raise AuditEntryError(f"audit {name} must be a non-empty string of at most {limit} characters "
+                              f"without control characters, got {value!r:.80}")
+
+
+def _head(conn: Connection, known: Checkpoint = GENESIS) -> Checkpoint:
+    """The last entry. ``known`` (a head seen earlier) only narrows the search, never the answer:
+    the last entry at or after it is the last entry, and when none is left the whole log is read."""
+    latest = select(_LOG.c.seq, _LOG.c.hash).order_by(_LOG.c.seq.desc()).limit(1)
     # ``.all()``, not ``.first()``: DuckDB refuses further work on a connection with an unfetched result.
-    rows = conn.execute(select(_LOG.c.seq, _LOG.c.hash).order_by(_LOG.c.seq.desc()).limit(1)).all()
+    rows = conn.execute(latest.where(_LOG.c.seq >= known.seq)).all() if known.seq else []
+    if not rows:
+        rows = conn.execute(latest).all()
     return Checkpoint(rows[0][0], rows[0][1]) if rows else GENESIS
 
 

@@ -105,10 +105,14 @@ class VerifyReport:
         return f"audit chain broken at entry {self.first_bad}: {self.reason}"
 
 
+#: One encoder for every call: ``json.dumps`` with options builds a new encoder each time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 text, no NaN: equal data always serialises to equal text."""
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _CANONICAL.encode(value)
     except (TypeError, ValueError) as exc:
         raise AuditEntryError(f"audit payload is not plain JSON data: {exc}") from exc
 
