@@ -50,6 +50,8 @@ class CompiledRule:
     masks: Mapping[str, str]
     log: bool
     location: Location
+    #: The condition compiled once to a Python closure (rows are judged with it, never re-parsed).
+    evaluator: expr.Evaluator | None = field(default=None, repr=False)
 
     @property
     def order(self) -> tuple[str, str]:
@@ -59,7 +61,8 @@ class CompiledRule:
     def from_spec(cls, policy: str, rule: AccessRule, location: Location) -> CompiledRule:
         condition = expr.parse(rule.condition) if rule.condition is not None else None
         return cls(policy, rule.id, rule.effect, frozenset(rule.roles), frozenset(rule.actions), tuple(rule.resources),
-                   condition, rule.condition, MappingProxyType(dict(rule.masks)), rule.log, location)
+                   condition, rule.condition, MappingProxyType(dict(rule.masks)), rule.log, location,
+                   expr.compile_python(condition) if condition is not None else None)
 
     def covers(self, resource: str) -> bool:
         """Whether one of the rule's resources matches ``resource`` (used by the naive scan only)."""
@@ -70,6 +73,11 @@ class CompiledRule:
 
 def _pattern_matches(pattern: str, resource: str) -> bool:
     return resource.startswith(pattern[:-1]) if pattern.endswith("*") else pattern == resource
+
+
+def _evaluator(rule: CompiledRule) -> expr.Evaluator:
+    assert rule.condition is not None
+    return rule.evaluator or expr.compile_python(rule.condition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +98,8 @@ class RowFilter:
     def of(cls, allow_if: Iterable[CompiledRule], deny_if: Iterable[CompiledRule]) -> RowFilter:
         allows = tuple(sorted(set(allow_if), key=lambda r: r.order))
         denies = tuple(sorted(set(deny_if), key=lambda r: r.order))
-        return cls(allows, denies, tuple(expr.compile_python(r.condition) for r in allows if r.condition),
-                   tuple(expr.compile_python(r.condition) for r in denies if r.condition))
+        return cls(allows, denies, tuple(_evaluator(r) for r in allows if r.condition),
+                   tuple(_evaluator(r) for r in denies if r.condition))
 
     def judge(self, row: Mapping[str, Any]) -> tuple[bool, CompiledRule | None]:
         """Whether ``row`` is admitted, and the rule that decided it (None: no allow condition held)."""
@@ -220,32 +228,33 @@ def on_row(verdict: Verdict, row: Mapping[str, Any]) -> Verdict:
 
 
 class RuleTable:
-    """Rules bucketed by (role, action, resource) and by (role, action, wildcard prefix).
+    """Rules indexed by what a request names first: (action, resource), (action, dataset) and
+    (action, wildcard prefix).
 
-    A decision is a memo lookup; on a miss, one exact lookup per role (two for a column: the
-    column and its dataset) and one per distinct wildcard prefix length, then :func:`merge`.
+    A decision is a memo lookup; on a miss, one lookup per key the resource can match (the
+    resource, its dataset for a column, one per distinct wildcard prefix length), then a role test
+    on the few rules found, then :func:`merge`. Most requests match no rule at all and end after
+    those lookups, whatever the number of roles the principal holds.
     """
 
     def __init__(self, rules: Iterable[CompiledRule], datasets: Mapping[str, Sequence[str]]) -> None:
         self.rules: tuple[CompiledRule, ...] = tuple(sorted(rules, key=lambda r: r.order))
-        exact: dict[tuple[str, str, str], list[CompiledRule]] = {}
-        prefixed: dict[tuple[str, str, str], list[CompiledRule]] = {}
-        hidden: dict[tuple[str, str, str], set[str]] = {}
+        exact: dict[tuple[str, str], list[CompiledRule]] = {}
+        prefixed: dict[tuple[str, str], list[CompiledRule]] = {}
+        hidden: dict[tuple[str, str], list[tuple[frozenset[str], str]]] = {}
         for rule in self.rules:
             for resource in rule.resources:
                 bucket, key = (prefixed, resource[:-1]) if resource.endswith("*") else (exact, resource)
-                for role in rule.roles:
-                    for action in rule.actions:
-                        bucket.setdefault((role, action, key), []).append(rule)
+                for action in rule.actions:
+                    bucket.setdefault((action, key), []).append(rule)
                 if rule.effect == "deny":
                     for dataset, column in _columns_named(resource, datasets):
-                        for role in rule.roles:
-                            for action in rule.actions:
-                                hidden.setdefault((role, action, dataset), set()).add(column)
+                        for action in rule.actions:
+                            hidden.setdefault((action, dataset), []).append((rule.roles, column))
         self._exact = {key: tuple(found) for key, found in exact.items()}
         self._prefixed = {key: tuple(found) for key, found in prefixed.items()}
-        self._prefix_lengths = tuple(sorted({len(key[2]) for key in prefixed}))
-        self._hidden = {key: frozenset(columns) for key, columns in hidden.items()}
+        self._prefix_lengths = tuple(sorted({len(key[1]) for key in prefixed}))
+        self._hidden = {key: tuple(found) for key, found in hidden.items()}
         self._memo: dict[tuple[frozenset[str], str, str], Verdict] = {}
 
     def verdict(self, roles: frozenset[str], action: str, resource: str) -> Verdict:
@@ -259,24 +268,21 @@ class RuleTable:
         return found
 
     def decide(self, roles: frozenset[str], action: str, resource: str) -> Verdict:
-        """The verdict computed from the buckets, without the memo (what a first request costs)."""
+        """The verdict computed from the index, without the memo (what a first request costs)."""
         dataset, colon, column = resource.partition(":")
-        exact, prefixed = self._exact, self._prefixed
-        matched: list[CompiledRule] = []
-        hidden: set[str] = set()
-        for role in roles:
-            matched.extend(exact.get((role, action, resource), ()))
-            if colon:
-                matched.extend(exact.get((role, action, dataset), ()))
-            else:
-                hidden.update(self._hidden.get((role, action, resource), ()))
-            for length in self._prefix_lengths:
-                if length > len(resource):
-                    break
-                matched.extend(prefixed.get((role, action, resource[:length]), ()))
+        candidates = self._exact.get((action, resource), ())
+        if colon:
+            candidates += self._exact.get((action, dataset), ())
+        for length in self._prefix_lengths:
+            if length > len(resource):
+                break
+            candidates += self._prefixed.get((action, resource[:length]), ())
+        matched = [rule for rule in candidates if not roles.isdisjoint(rule.roles)]
         if not matched:
             return _DEFAULT_DENY
-        return merge(matched, frozenset(hidden), column if colon else None)
+        hidden = frozenset() if colon else frozenset(
+            name for rule_roles, name in self._hidden.get((action, resource), ()) if not roles.isdisjoint(rule_roles))
+        return merge(matched, hidden, column if colon else None)
 
 
 def scan(rules: Iterable[CompiledRule], roles: frozenset[str], action: str, resource: str,
