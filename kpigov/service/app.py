@@ -20,7 +20,8 @@ from sqlalchemy import select
 import kpigov
 from kpigov.runtime import Decision, Governance, GovernanceError, Retention, UnknownResourceError
 from kpigov.runtime.kpis import KpiAnswer
-from kpigov.service.limits import Guard, Limits
+from kpigov.service.fastpath import DecisionFastPath
+from kpigov.service.limits import ASGIApp, Guard, Limits
 from kpigov.service.models import (
     AccessBatch,
     AccessRequest,
@@ -34,6 +35,7 @@ from kpigov.service.models import (
 )
 
 T = TypeVar("T")
+CHECK, CHECK_MANY = "/v1/access/check", "/v1/access/check-many"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The query was refused."},
     404: {"model": Problem, "description": "Unknown KPI or retention subject."},
@@ -42,8 +44,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(governance: Governance, limits: Limits | None = None) -> Guard:
-    """The ASGI application (FastAPI inside the request guard) serving ``governance``."""
+def create_app(governance: Governance, limits: Limits | None = None, *, fast_path: bool = True) -> Guard:
+    """The ASGI application (FastAPI inside the request guard) serving ``governance``.
+
+    ``fast_path=False`` leaves every request to FastAPI (the reference the fast path is tested against).
+    """
     limits = limits or Limits()
     api = FastAPI(title="kpigov", version=kpigov.__version__, responses=_ERRORS,
                   description="Governance-as-code queries: access decisions, retention, KPI definitions. "
@@ -79,18 +84,15 @@ def create_app(governance: Governance, limits: Limits | None = None) -> Guard:
                          problems=[str(d) for d in governance.problems])
         return JSONResponse(body.model_dump(), 200 if body.ready else 503)
 
-    @api.post("/v1/access/check", response_model=DecisionAnswer, tags=["access"])
+    @api.post(CHECK, response_model=DecisionAnswer, tags=["access"])
     async def check_access(request: AccessRequest) -> dict[str, Any]:
         """May the principal do the action on the resource (on the row, when given)? Default deny."""
-        decision = await call(lambda: _check(governance, request))
-        return {"fingerprint": governance.fingerprint, "decision": decision.to_json()}
+        return await call(lambda: answer_check(governance, request))
 
-    @api.post("/v1/access/check-many", response_model=DecisionBatchAnswer, tags=["access"])
+    @api.post(CHECK_MANY, response_model=DecisionBatchAnswer, tags=["access"])
     async def check_many(batch: AccessBatch) -> dict[str, Any]:
         """Many decisions against one rule set (rows are not judged in a batch)."""
-        triples = [(_principal(r.principal), r.action, r.resource) for r in batch.requests]
-        decisions = await call(lambda: governance.check_many(triples))
-        return {"fingerprint": governance.fingerprint, "decisions": [d.to_json() for d in decisions]}
+        return await call(lambda: answer_check_many(governance, batch))
 
     @api.get("/v1/retention", response_model=RetentionAnswer, tags=["retention"])
     async def retention(subject: str = Query(min_length=1, max_length=256,
@@ -104,7 +106,22 @@ def create_app(governance: Governance, limits: Limits | None = None) -> Guard:
         """Definition, status, last value (with a store) and lineage pointer of one KPI."""
         return _kpi_json(governance.kpi(kpi_id), governance.fingerprint)
 
-    return Guard(api, lambda: governance.fingerprint, limits)
+    app: ASGIApp = api
+    if fast_path:
+        app = DecisionFastPath(api, governance, {CHECK: (AccessRequest, answer_check),
+                                                 CHECK_MANY: (AccessBatch, answer_check_many)})
+    return Guard(app, lambda: governance.fingerprint, limits)
+
+
+def answer_check(governance: Governance, request: AccessRequest) -> dict[str, Any]:
+    """The body of a ``/v1/access/check`` answer (shared by the FastAPI handler and the fast path)."""
+    return {"fingerprint": governance.fingerprint, "decision": _check(governance, request).to_json()}
+
+
+def answer_check_many(governance: Governance, batch: AccessBatch) -> dict[str, Any]:
+    """The body of a ``/v1/access/check-many`` answer (shared by the FastAPI handler and the fast path)."""
+    decisions = governance.check_many([(_principal(r.principal), r.action, r.resource) for r in batch.requests])
+    return {"fingerprint": governance.fingerprint, "decisions": [d.to_json() for d in decisions]}
 
 
 def _principal(principal: str | list[str]) -> str | frozenset[str]:
