@@ -105,7 +105,7 @@ def ingest(
                     with trail.track(store, path, adapter.name, schema.mentions.name) as tracked:
                         reports.append(ingest_file(
                             store, path, adapter, rules=setup.rules, entity_resolver=setup.resolver,
-                            scorer=setup.scorer, encoding=encoding,
+                            scorer=setup.scorer, encoding=encoding, before_commit=tracked.write_audit,
                             progress=lambda read, task=task: progress.update(task, completed=read)))
                         tracked.loaded(reports[-1])
                 except IngestError as exc:
@@ -135,7 +135,7 @@ def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None, *, li
         for number, path in enumerate(files):
             try:
                 with trail.track(store, path, OUTCOMES_SOURCE, schema.outcomes.name) as tracked:
-                    report = ingest_outcomes(store, path)
+                    report = ingest_outcomes(store, path, before_commit=tracked.write_audit)
                     tracked.loaded(report)
             except IngestError as exc:
                 trail.close()

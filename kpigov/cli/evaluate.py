@@ -15,9 +15,8 @@ from kpigov.diagnostics import ExitCode
 
 if TYPE_CHECKING:
     from kpigov.compiler import Compiled
-    from kpigov.evaluate import Override, RunResult
+    from kpigov.evaluate import RunResult
     from kpigov.evaluate.lineage import RunTrail
-    from kpigov.store import Store
     from kpigov.project import Project
 
 _BAND_STYLE = {"green": "green", "amber": "yellow", "red": "red"}
@@ -164,6 +163,8 @@ def override(
 ) -> None:
     """Record a manual decision on a KPI value held during a crisis; the next evaluation applies it."""
     from kpigov.evaluate import EvaluationError, evaluation_order, open_for_evaluation, record_override
+    from sqlalchemy.exc import SQLAlchemyError
+
     from kpigov.store import StoreError, resolve_store_url
 
     start = parse_date(period_start, "--period-start")
@@ -174,20 +175,10 @@ def override(
     try:
         evaluation_order(project, [f"kpi/{kpi_id}"], [kpi_id])
         with open_for_evaluation(resolve_store_url(store, project.root, project.config.spec.store)) as opened:
-            decided = record_override(opened, kpi_id, start, decision, by, reason)  # type: ignore[arg-type]
-            _audit_override(opened, decided)
+            record_override(opened, kpi_id, start, decision, by, reason)  # type: ignore[arg-type]
     except (StoreError, EvaluationError, ValueError) as exc:
         raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:  # the override and its audit entry were rolled back together
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        raise fail(f"override not recorded (nor its audit entry): {first_line}", ExitCode.FAILED) from None
     err.print(f"[green]✓[/] recorded: {decision} {kpi_id} for the period starting {start}, by {by}")
-
-
-def _audit_override(store: Store, decided: Override) -> None:
-    """The override is recorded; its audit entry follows in its own transaction (AuditLog owns it)."""
-    from kpigov.lineage import AuditKind, AuditLog
-
-    try:
-        AuditLog(store).append(AuditKind.MANUAL_OVERRIDE, decided.kpi_id, {
-            "period_start": decided.period_start.isoformat(), "decision": decided.decision, "reason": decided.reason,
-            "decided_at": decided.decided_at.isoformat()}, actor=decided.decided_by[:128])
-    except Exception as exc:  # the decision itself is stored: say what is missing rather than fail
-        err.print(f"[yellow]warning:[/] override recorded but not in the audit trail: {type(exc).__name__}: {exc}")

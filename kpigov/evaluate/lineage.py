@@ -9,11 +9,10 @@ column lineage. A run that fails midway sends FAIL everywhere; an interrupted on
 cancellation) sends ABORT. Emission never fails a run: :class:`~kpigov.lineage.LineageEmitter`
 spills what it cannot deliver.
 
-Audit entries (``evaluation_run``, ``kpi_withheld``, ``alert_routed``) are appended in one
-transaction right *after* the run's commit: :class:`~kpigov.lineage.AuditLog` owns its
-transaction (it serialises writers and reads the chain's head in it), so it cannot join the run's.
-A run committed without its entries (the process dies in between, or the append fails) is
-reported in ``RunResult.delivery_problems``; the run row itself stays the record of truth.
+Audit entries (``evaluation_run``, ``kpi_withheld``, ``alert_routed``) are appended *inside* the
+transaction that writes the run's results (:meth:`TrackedRun.write_audit`), so results and the
+entries vouching for them commit together or not at all. An append that fails fails the run,
+which is then recorded as failed, with its own ``evaluation_run`` entry when that can be written.
 """
 
 from __future__ import annotations
@@ -38,9 +37,10 @@ from kpigov.store import Store, schema
 
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import RunEvent
+    from sqlalchemy import Connection
 
     from kpigov.compiler import Compiled
-    from kpigov.lineage import ColumnSource, LineageDataset, LineageEmitter, RunLineage, SourceLocation
+    from kpigov.lineage import AuditRecord, ColumnSource, LineageDataset, LineageEmitter, RunLineage, SourceLocation
 
 #: The parent job of every KPI evaluation job (``evaluate.<kpi id>``, see kpigov.lineage.naming).
 PARENT_JOB = "evaluate"
@@ -165,16 +165,25 @@ class TrackedRun:
             self._emit([self.plan.parent.start(), *(child.lineage.start() for child in self.plan.children)])
 
     def finish(self, run: RunResult, gates: GateReport | None = None) -> tuple[str, ...]:
-        """The run is committed (or recorded as failed): final events, then audit entries.
+        """The run is committed (or recorded as failed) with its audit entries: the final events.
 
         Returns the problems met (never raises): they belong in ``RunResult.delivery_problems``.
         """
         self._ended = True
         if self.plan is not None:
             self._emit(self._final_events(self.plan, run, gates or GateReport()))
-        if self.trail.audit:
-            self._audit(run)
         return tuple(self.problems)
+
+    def write_audit(self, conn: Connection, run: RunResult) -> None:
+        """Append the run's audit entries inside the transaction that records the run.
+
+        The run's results and the entries that vouch for them commit together or not at all: a
+        KPI value is never in the store without its audit entry. Raises what the append raises.
+        """
+        if self.trail.audit:
+            from kpigov.lineage import AuditLog
+
+            AuditLog(self.store).append_many(self._audit_records(run), conn=conn)
 
     def interrupted(self, error: BaseException | None) -> None:
         """The run ended by an exception before :meth:`finish`: ABORT (``error`` None) or FAIL everywhere."""
@@ -212,8 +221,8 @@ class TrackedRun:
             self.problems.append(f"{lost} lineage event(s) lost: neither delivered nor spilled "
                                  f"to {self.trail.emitter.spill_path}")
 
-    def _audit(self, run: RunResult) -> None:
-        from kpigov.lineage import AuditLog, AuditRecord
+    def _audit_records(self, run: RunResult) -> list[AuditRecord]:
+        from kpigov.lineage import AuditRecord
 
         actor = self.trail.actor
         records = [AuditRecord("evaluation_run", run.run_id, {
@@ -228,11 +237,7 @@ class TrackedRun:
             "run_id": run.run_id, "trigger": a.alert.trigger, "policy": a.policy, "severity": a.severity,
             "summary": a.alert.summary, "tiers": [{"level": t.level, "team": t.team, "channel": t.channel}
                                                   for t in a.tiers]}, actor) for a in run.alerts]
-        try:
-            AuditLog(self.store).append_many(records)
-        except Exception as exc:  # the run is committed; a missing entry is reported, not raised
-            first_line = (str(exc).strip().splitlines() or [""])[0]
-            self.problems.append(f"audit trail not written for run {run.run_id}: {type(exc).__name__}: {first_line}")
+        return records
 
 
 # -- from the gate report to OpenLineage data-quality facets ---------------------------------------

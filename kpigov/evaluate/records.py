@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -56,14 +56,27 @@ def write_run(conn: Connection, run: RunResult) -> None:
         } for a in run.alerts])
 
 
-def record_failed_run(store: Store, run: RunResult) -> bool:
-    """Record a failed run's row on its own; False when even that is impossible (database gone)."""
-    try:
-        with store.transaction() as conn:
-            conn.execute(sa.insert(schema.runs), [_run_row(run)])
-    except Exception:  # the database that failed the run may refuse this too; the caller still reports it
-        return False
-    return True
+def record_failed_run(store: Store, run: RunResult,
+                      audit: Callable[[Connection, RunResult], None] | None = None) -> tuple[str, ...]:
+    """Record a failed run's row, and with ``audit`` its audit entries, in one transaction.
+
+    When the entries cannot be written the row is recorded alone; when even that is impossible (the
+    database that failed the run is gone) nothing is. Returns what could not be recorded (never raises).
+    """
+    attempts = [audit, None] if audit is not None else [None]
+    problems: list[str] = []
+    for also in attempts:
+        try:
+            with store.transaction() as conn:
+                conn.execute(sa.insert(schema.runs), [_run_row(run)])
+                if also is not None:
+                    also(conn, run)
+            return tuple(problems)
+        except Exception as exc:  # the database that failed the run may refuse this too; the caller reports it
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            what = "audit trail" if also is not None else "store"
+            problems.append(f"failed run {run.run_id} not recorded in the {what}: {type(exc).__name__}: {first_line}")
+    return tuple(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +93,25 @@ class Override:
 
 def record_override(store: Store, kpi_id: str, period_start: date, decision: Decision, decided_by: str,
                     reason: str) -> Override:
-    """Record who decided what about a held KPI period, and why (both are required)."""
+    """Record who decided what about a held KPI period, and why (both are required).
+
+    The ``manual_override`` audit entry is appended in the same transaction: an override is never
+    in force without its entry.
+    """
     if decision not in ("release", "recalibrate"):
         raise ValueError(f"decision must be 'release' or 'recalibrate', not {decision!r}")
     if not decided_by.strip() or not reason.strip():
         raise ValueError("an override needs who decided (decided_by) and why (reason)")
     override = Override(kpi_id, period_start, decision, decided_by.strip(), reason.strip(),
                         datetime.now(UTC).replace(tzinfo=None))
+    from kpigov.lineage import AuditKind, AuditLog, AuditRecord
+
+    entry = AuditRecord(AuditKind.MANUAL_OVERRIDE, kpi_id, {
+        "period_start": period_start.isoformat(), "decision": decision, "reason": override.reason,
+        "decided_at": override.decided_at.isoformat()}, override.decided_by[:128])
     with store.transaction() as conn:
         conn.execute(sa.insert(schema.overrides), [{"override_id": uuid.uuid4().hex, **asdict(override)}])
+        AuditLog(store).append_many([entry], conn=conn)
     return override
 
 

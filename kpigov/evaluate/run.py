@@ -119,12 +119,13 @@ def evaluate(
                 run = replace(base, kpis=tuple(context.results[k.id] for k in kpis), alerts=tuple(alerts),
                               quality=_quality_json(report), finished_at=_utcnow())
                 records.write_run(conn, run)
+                tracked.write_audit(conn, run)  # the audit entries commit with the results, or neither does
         except Exception as exc:  # a failure midway: the transaction rolled back, the run is recorded as failed
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # not the whole failed statement
             failed = replace(base, status="error", error=f"{type(exc).__name__}: {first_line}", finished_at=_utcnow())
-            records.record_failed_run(store, failed)
-            return replace(failed, delivery_problems=tracked.finish(failed))  # lineage FAIL, audit entry
-        recorded = tracked.finish(run, report)  # lineage COMPLETE, audit entries (after the commit)
+            problems = records.record_failed_run(store, failed, tracked.write_audit)
+            return replace(failed, delivery_problems=(*problems, *tracked.finish(failed)))  # lineage FAIL
+        recorded = tracked.finish(run, report)  # lineage COMPLETE
     return replace(run, delivery_problems=(*_deliver(run, delivery), *recorded))
 
 

@@ -6,11 +6,13 @@ the file is read; COMPLETE carries the rows read (input ``dataQualityMetrics``) 
 loaded (output ``outputStatistics``); a file that cannot be ingested sends FAIL with the error,
 an interrupted one ABORT. Emission never fails an ingest: the emitter spills what it cannot deliver.
 
-The audit entry is appended after the file's transaction ends (``ingest_file`` owns it and
-``pipeline.py`` stays unaware of lineage), for loaded and failed files alike. Its subject is the
-lineage run id, so an entry and its events can be joined; without lineage the id is still minted.
-A file committed without its entry (the append fails) is reported in ``IngestTrail.problems``,
-not raised.
+A loaded file's audit entry is appended inside the file's own transaction: ``ingest_file`` (which
+stays unaware of lineage) calls :meth:`TrackedIngest.write_audit` as its ``before_commit``, so the
+rows and the entry vouching for them commit together or not at all; an append that fails rolls the
+file back. A failed file has nothing committed, and its entry is appended afterwards in its own
+transaction (a failure to write that one is reported in ``IngestTrail.problems``, not raised). The
+entry's subject is the lineage run id, so an entry and its events can be joined; without lineage
+the id is still minted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from kpigov.project import Project
 from kpigov.store import Store
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from kpigov.lineage import LineageEmitter, RunTracker, SourceLocation
 
 ACTOR = "kpigov ingest"
@@ -66,7 +70,7 @@ class IngestTrail:
         from kpigov.lineage import new_run_id
 
         tracked = TrackedIngest(path, source_name, table, store.engine.url.render_as_string(hide_password=True),
-                                new_run_id())
+                                new_run_id(), store, self.actor)
         try:
             with self._events(tracked) as run:
                 tracked.run = run
@@ -74,7 +78,8 @@ class IngestTrail:
         except Exception as error:
             self._audit(store, tracked, error)
             raise
-        self._audit(store, tracked, None)
+        if not tracked.audited:  # the caller did not pass write_audit as before_commit
+            self._audit(store, tracked, None)
 
     def close(self) -> None:
         if self.emitter is not None:
@@ -109,8 +114,28 @@ class TrackedIngest:
     table: str
     store_url: str
     run_id: str
+    store: Store | None = None
+    actor: str = ACTOR
     run: RunTracker | None = None
     report: IngestReport | OutcomesReport | None = None
+    audited: bool = False
+
+    def write_audit(self, conn: Connection, report: IngestReport | OutcomesReport) -> None:
+        """``before_commit`` of the file's transaction: its ``ingest_run`` entry, committed with its rows."""
+        from kpigov.lineage import AuditLog, AuditRecord
+
+        from kpigov.ingest.errors import IngestError
+
+        assert self.store is not None
+        self.report = report
+        try:
+            AuditLog(self.store).append_many(
+                [AuditRecord("ingest_run", self.run_id, self.audit_payload(None), self.actor)], conn=conn)
+        except Exception as exc:  # the file is rolled back: an ingest failure, said in one line
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            raise IngestError(f"{self.path}: not loaded, the audit trail refused its entry: "
+                              f"{type(exc).__name__}: {first_line}") from exc
+        self.audited = True
 
     def loaded(self, report: IngestReport | OutcomesReport) -> None:
         """The file is committed: its numbers go out with COMPLETE and into the audit entry."""

@@ -14,11 +14,12 @@ import hashlib
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, insert, tuple_
+from sqlalchemy import Connection, delete, insert, tuple_
 
 from kpigov.ingest.errors import MalformedFileError
 from kpigov.ingest.rows import Quarantined, raw_text
@@ -46,8 +47,12 @@ class OutcomesReport:
     seconds: float
 
 
-def ingest_outcomes(store: Store, path: str | Path) -> OutcomesReport:
-    """Load ``path`` into ``outcomes``, replacing stored rows with the same keys, in one transaction."""
+def ingest_outcomes(store: Store, path: str | Path, *,
+                    before_commit: Callable[[Connection, OutcomesReport], None] | None = None) -> OutcomesReport:
+    """Load ``path`` into ``outcomes``, replacing stored rows with the same keys, in one transaction.
+
+    ``before_commit`` runs inside that transaction with the report (see ``ingest_file``).
+    """
     started, started_at = time.perf_counter(), datetime.now(UTC).replace(tzinfo=None)
     path = Path(path)
     rows, quarantined, read = _read(path)
@@ -73,7 +78,11 @@ def ingest_outcomes(store: Store, path: str | Path) -> OutcomesReport:
             file_name=str(path), started_at=started_at, rows_read=read, rows_loaded=len(rows),
             rows_quarantined=len(quarantined), rows_already_present=0,
         ))  # fmt: skip
-    return OutcomesReport(batch_id, path, read, len(rows), replaced, tuple(quarantined), time.perf_counter() - started)
+        report = OutcomesReport(batch_id, path, read, len(rows), replaced, tuple(quarantined),
+                                time.perf_counter() - started)
+        if before_commit is not None:
+            before_commit(conn, report)
+    return report
 
 
 def _read(path: Path) -> tuple[dict[Key, float], list[Quarantined], int]:

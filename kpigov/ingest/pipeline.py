@@ -70,12 +70,15 @@ def ingest_file(
     encoding: str | None = None,
     scorer: SentimentScorer | None = None,
     progress: Callable[[int], None] | None = None,
+    before_commit: Callable[[Connection, IngestReport], None] | None = None,
 ) -> IngestReport:
     """Load ``path`` through the adapter ``source`` (a registered name or an adapter instance).
 
     ``encoding`` overrides the adapter's declared one. ``entity_resolver`` names the entity of
     rows that do not carry one (None: such rows are quarantined). ``scorer`` fills sentiment of
     canonical unscored rows (None: left null). ``progress`` gets the running count of rows read.
+    ``before_commit`` runs inside the file's transaction once the report is known (the audit entry
+    is written there, so a file is never committed without it); what it raises rolls the file back.
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC).replace(tzinfo=None)
@@ -124,6 +127,8 @@ def ingest_file(
             seconds=time.perf_counter() - started,
         )
         _record_batch(conn, report, started_at)
+        if before_commit is not None:
+            before_commit(conn, report)
     return report
 
 

@@ -126,6 +126,29 @@ def test_a_run_failing_midway_sends_fail_for_every_run_and_audits_the_error(
     assert json.loads(entries[0].payload)["status"] == "error" and AuditLog(loaded_store).verify().ok
 
 
+def test_results_and_their_audit_entries_commit_together_or_not_at_all(
+        loaded_duckdb: Store, example: Project, example_order: list[str], tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from kpigov.store import schema
+
+    ok = evaluate(loaded_duckdb, example, example_order, "0" * 64, AS_OF, gates=no_gates,
+                  trail=_file_trail(tmp_path, example))
+    assert ok.ok and [s for k, s in _audit_kinds(loaded_duckdb) if k == "evaluation_run"] == [ok.run_id]
+    # An audit trail that refuses the append (here: its table is gone) must take the results down with it.
+    with loaded_duckdb.transaction() as conn:
+        conn.execute(sa.text("ALTER TABLE audit_log RENAME TO audit_log_elsewhere"))
+    failed = evaluate(loaded_duckdb, example, example_order, "0" * 64, AS_OF, gates=no_gates,
+                      trail=_file_trail(tmp_path, example))
+    assert failed.status == "error"
+    with loaded_duckdb.transaction() as conn:
+        results = conn.execute(sa.select(sa.func.count()).select_from(schema.kpi_results)
+                               .where(schema.kpi_results.c.run_id == failed.run_id)).scalar_one()
+        status = conn.execute(sa.select(schema.runs.c.status).where(schema.runs.c.run_id == failed.run_id)).scalar_one()
+    assert (results, status) == (0, "error")
+    assert any("not recorded in the audit trail" in p for p in failed.delivery_problems), failed.delivery_problems
+
+
 def test_an_interrupted_run_sends_abort(loaded_duckdb: Store, example: Project, example_order: list[str],
                                         tmp_path: Path) -> None:
     def interrupt(kpi_id: str) -> None:
@@ -186,3 +209,25 @@ def test_a_dead_lineage_backend_spills_every_event_without_slowing_the_run(
     assert run.ok and run.delivery_problems == ()
     assert emitter.pending() == 2 * (len(example_order) + 1)
     assert with_dead_backend - without < 1.0
+
+
+def test_an_override_and_its_audit_entry_commit_together(loaded_duckdb: Store) -> None:
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from kpigov.evaluate import record_override
+    from kpigov.store import schema
+
+    kpi, start = "brand.customer.net_sentiment", dt.date(2026, 11, 16)
+    record_override(loaded_duckdb, kpi, start, "release", "Hannah Okafor (PR)", "explained by the recall coverage")
+    entries = [e for e in AuditLog(loaded_duckdb).entries() if e.kind == "manual_override"]
+    assert [(e.subject, e.actor, json.loads(e.payload)["decision"]) for e in entries] == [
+        (kpi, "Hannah Okafor (PR)", "release")]
+    with loaded_duckdb.transaction() as conn:
+        conn.execute(sa.text("ALTER TABLE audit_log RENAME TO audit_log_elsewhere"))
+    with pytest.raises(sa.exc.SQLAlchemyError):
+        record_override(loaded_duckdb, kpi, start, "recalibrate", "PR desk", "new regime")
+    with loaded_duckdb.transaction() as conn:
+        decisions = conn.execute(sa.select(schema.overrides.c.decision)).scalars().all()
+    assert decisions == ["release"]  # the refused entry took its override with it

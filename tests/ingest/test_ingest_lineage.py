@@ -117,3 +117,24 @@ def test_an_unusable_lineage_config_exits_2_before_the_store_is_touched(example_
                         "--store", f"duckdb:///{store}")
     assert code == 2 and "neither spec.lineage.url" in output
     assert not store.exists()
+
+
+@pytest.mark.parametrize(("path", "source"), [("mentions-000.parquet", "canonical"), ("outcomes.csv", "outcomes")])
+def test_a_file_is_never_committed_without_its_audit_entry(sample_day: Path, example_repo: Path, duckdb_url: str,
+                                                           path: str, source: str) -> None:
+    from sqlalchemy import func, text
+
+    assert _run("ingest", sample_day / path, "--source", source, "--repo", example_repo, "--store", duckdb_url,
+                "--no-lineage")[0] == 0
+    with open_store(duckdb_url, create=False) as store:
+        with store.transaction() as conn:  # the audit trail refuses the next append: its table is gone
+            conn.execute(text("DELETE FROM ingest_batches"))
+            conn.execute(text(f"DELETE FROM {'mentions' if source == 'canonical' else 'outcomes'}"))
+            conn.execute(text("ALTER TABLE audit_log RENAME TO audit_log_elsewhere"))
+    code, output = _run("ingest", sample_day / path, "--source", source, "--repo", example_repo, "--store", duckdb_url,
+                        "--no-lineage")
+    assert code != 0 and "audit_log" in output
+    with open_store(duckdb_url, create=False) as store, store.transaction() as conn:
+        table = schema.mentions if source == "canonical" else schema.outcomes
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0  # rolled back with the entry
+        assert conn.execute(select(func.count()).select_from(schema.ingest_batches)).scalar_one() == 0
