@@ -122,6 +122,7 @@ class Code(enum.Enum):
     GX_EXPECTATION = ("KG512", "gx-expectation", "An expectation type or its arguments are not known to Great Expectations.")
     SENTIMENT_THRESHOLDS = ("KG513", "sentiment-thresholds", "`negative_at` must be below `positive_at`, both within [-1, 1].")
     GX_UNSUPPORTED = ("KG514", "gx-unsupported", "An expectation Great Expectations cannot run on the store's backend, or one kpigov refuses (raw SQL).")
+    EVENT_COHORTS = ("KG515", "event-cohorts", "Cohorts on a non-experiment event, a single cohort, or a cohort that is only a name (no `where:` condition).")
 
     # -- expressions ---------------------------------------------------------------------------
     EXPRESSION = ("KG600", "expression", "An expression (filter, condition, formula) is invalid or uses something not allowed.")

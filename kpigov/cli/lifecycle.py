@@ -1,8 +1,8 @@
-"""``kpigov review``, ``kpigov retire``, ``kpigov lineage show``: the KPI lifecycle at the command line.
+"""``kpigov review``, ``retire``, ``compare``, ``lineage show``: the KPI lifecycle at the command line.
 
 ``review`` reads the store and the repository and changes nothing; ``retire`` writes a
 RetirementDecision file and edits the KPI's file (for review in Git), never the store. Bad requests
-(unknown KPI, bad quarter, a store that is absent) exit 2 before anything is written.
+(unknown KPI, event or cohort, bad quarter, a store that is absent) exit 2 before anything is written.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from kpigov.evaluate.periods import Period
-    from kpigov.lifecycle import ReviewReport
+    from kpigov.lifecycle import CohortComparison, ReviewReport
 
 _REPO = typer.Option(Path("."), "--repo", "-r", help="Governance repository root (its kpigov.yaml).")
 _STORE = typer.Option(None, "--store", help="Store URL (default: $KPIGOV_STORE_URL, kpigov.yaml spec.store, "
@@ -91,18 +91,22 @@ def compare(
     first: str | None = typer.Option(None, "--a", help="First period, START..END (YYYY-MM-DD..YYYY-MM-DD)."),
     second: str | None = typer.Option(None, "--b", help="Second period, START..END."),
     event: str | None = typer.Option(None, "--event", help="An EventCalendar event against the equally long period before it."),
+    cohorts: tuple[str, str] | None = typer.Option(None, "--cohorts", metavar="A B",
+                                                   help="With --event: two cohorts of the experiment, compared over its days (B - A)."),
     confidence: float = typer.Option(0.95, "--confidence", min=0.5, max=0.999),
     repo: Path = _REPO,
     store_url: str | None = _STORE,
     fmt: str = typer.Option("text", "--format", "-f", help="text | json"),
 ) -> None:
-    """The KPI's difference between two periods (b - a) with a day-bootstrap confidence interval."""
+    """The KPI's difference between two periods, or two cohorts of an experiment (b - a), with a day-bootstrap interval."""
     from kpigov.lifecycle import LifecycleError
-    from kpigov.lifecycle.compare import compare_periods, event_periods
+    from kpigov.lifecycle.compare import compare_cohorts, compare_periods, event_periods
 
     _check(fmt, ("text", "json"))
     if (event is None) == (first is None or second is None) or (event and (first or second)):
         raise typer.BadParameter("give either --a and --b, or --event", param_hint="--a/--b/--event")
+    if cohorts and not event:
+        raise typer.BadParameter("cohorts belong to an experiment: give --event with --cohorts", param_hint="--cohorts")
     _, project = _compiled(repo, cache=False)
     try:
         a, b = event_periods(project, event) if event else (_period(first, "--a"), _period(second, "--b"))
@@ -111,6 +115,10 @@ def compare(
     with _connection(store_url, project.root, project.config.spec.store, required=True) as conn:
         assert conn is not None  # required=True: an absent store already exited
         try:
+            if cohorts:
+                assert event is not None  # checked above
+                _print_cohorts(compare_cohorts(conn, project, kpi_id, event, *cohorts, confidence=confidence), fmt)
+                return
             result = compare_periods(conn, project, kpi_id, a, b, confidence=confidence)
         except LifecycleError as exc:
             fail(str(exc))
@@ -120,10 +128,31 @@ def compare(
                                "high": result.high, "confidence": result.confidence,
                                "significant": result.significant}, indent=2))
         return
-    verdict = "the interval excludes 0" if result.significant else "the interval includes 0: no evidence of a change"
     typer.echo(f"{kpi_id}: {result.value_a:.4g} ({a.start}..{a.end}) -> {result.value_b:.4g} ({b.start}..{b.end}); "
                f"difference {result.difference:+.4g}, {result.confidence:.0%} interval "
-               f"[{result.low:+.4g}, {result.high:+.4g}]: {verdict}")
+               f"[{result.low:+.4g}, {result.high:+.4g}]: {_verdict(result.significant)}")
+
+
+def _print_cohorts(result: CohortComparison, fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps({"kpi": result.kpi_id, "event": result.event_id, "period": _period_json(result.period),
+                               "a": {"cohort": result.a, "value": result.value_a, "mentions": result.mentions_a},
+                               "b": {"cohort": result.b, "value": result.value_b, "mentions": result.mentions_b},
+                               "difference": result.difference, "low": result.low, "high": result.high,
+                               "confidence": result.confidence, "paired": True,
+                               "significant": result.significant}, indent=2))
+        return
+    typer.echo(f"{result.kpi_id} in {result.event_id} ({result.period.start}..{result.period.end}): "
+               f"{result.value_a:.4g} ({result.a}, {result.mentions_a} mentions) -> "
+               f"{result.value_b:.4g} ({result.b}, {result.mentions_b} mentions); difference {result.difference:+.4g}, "
+               f"{result.confidence:.0%} paired interval [{result.low:+.4g}, {result.high:+.4g}]: "
+               f"{_verdict(result.significant, 'between the cohorts')}")
+
+
+def _verdict(significant: bool, between: str = "") -> str:
+    if significant:
+        return "the interval excludes 0"
+    return f"the interval includes 0: no evidence of a {'difference ' + between if between else 'change'}"
 
 
 @lineage_app.command("show")

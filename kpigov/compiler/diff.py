@@ -82,6 +82,12 @@ def leaf_changes(before: Any, after: Any, path: str = "") -> Iterator[tuple[str,
         yield path, before, after
 
 
+def _without_cohorts(meaning: dict[str, Any]) -> dict[str, Any]:
+    """An EventCalendar's meaning as baselines see it: the events without their experiment cohorts."""
+    return {**meaning, "events": [{k: v for k, v in event.items() if k != "cohorts"}
+                                  for event in meaning.get("events", [])]}
+
+
 def _major(version: str) -> int:
     return int(version.split(".", 1)[0])
 
@@ -285,6 +291,8 @@ class _Differ:
                           f"and replacement: {kpi_id})"
 
     def shared(self, ref: str, old: Node, new: Node) -> set[str]:
+        if new["kind"] == "EventCalendar" and _without_cohorts(old["meaning"]) == _without_cohorts(new["meaning"]):
+            return set()  # only experiment cohorts changed: baselines read event dates, never cohorts
         field_name, rule = SHARED_KINDS[new["kind"]]
         users = sorted(r for r, node in _kpis(self.head) if _uses(node["meaning"], field_name, ref)
                        and node["meaning"].get("status") in ("active", "draft"))

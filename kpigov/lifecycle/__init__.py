@@ -1,4 +1,4 @@
-"""The KPI lifecycle: review against outcomes, retirement decisions, comparisons of periods.
+"""The KPI lifecycle: review against outcomes, retirement decisions, comparisons of periods and cohorts.
 
 ::
 
@@ -6,9 +6,10 @@
     write_retirement(project, kpi_id, reason=..., decided_by="team/...", on=date.today())
     retirement_of(project, kpi_id, as_of)              # the decision in force, or None
     compare_periods(conn, project, kpi_id, a, b)       # b - a with a day-bootstrap interval
+    compare_cohorts(conn, project, kpi_id, event_id, "standard", "empathetic")  # paired by day
 """
 
-from kpigov.lifecycle.compare import Comparison, compare_periods, event_periods
+from kpigov.lifecycle.compare import CohortComparison, Comparison, compare_cohorts, compare_periods, event_periods
 from kpigov.lifecycle.correlation import LagCorrelation, lagged_correlation
 from kpigov.lifecycle.errors import BadQuarterError, LifecycleError, RetirementError, UnknownSubjectError
 from kpigov.lifecycle.history import HistoryPoint, kpi_history, outcome_series
@@ -17,6 +18,7 @@ from kpigov.lifecycle.review import KPIReview, OutcomeEvidence, ReviewReport, Re
 
 __all__ = [
     "BadQuarterError",
+    "CohortComparison",
     "Comparison",
     "HistoryPoint",
     "KPIReview",
@@ -28,6 +30,7 @@ __all__ = [
     "ReviewWindow",
     "RetirementWritten",
     "UnknownSubjectError",
+    "compare_cohorts",
     "compare_periods",
     "event_periods",
     "kpi_history",

@@ -1,10 +1,10 @@
-"""Kinds that describe data: Dataset, DedupPolicy, Lexicon, EventCalendar."""
+"""Kinds that describe data: Dataset, DedupPolicy, Lexicon, EventCalendar (with experiment cohorts)."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter, ValidatorFunctionWrapHandler, WrapValidator
 
 from kpigov.specs.base import DatasetRef, Date, Duration, Envelope, Name, SpecModel, Text
 from kpigov.specs.kpi import Platform
@@ -109,6 +109,29 @@ class Lexicon(Envelope):
     spec: LexiconSpec
 
 
+class Cohort(SpecModel):
+    """One arm of an experiment: the mentions that meet ``where`` during the event."""
+
+    id: Name = Field(description="Unique within its event; `kpigov compare --cohorts` names it.")
+    where: Text = Field(description="Condition on mention columns in the expression language, "
+                                    "e.g. \"geo in ('GB', 'IE')\".")
+    description: Text | None = None
+
+
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
+
+
+def _cohort_or_name(value: Any, _handler: ValidatorFunctionWrapHandler) -> Any:
+    """A string is the old bare-name form, anything else must be a Cohort: one branch's errors, never both.
+
+    Bare names stay loadable (a warning, not an error) so that revisions written before cohorts had
+    conditions still validate as the base of ``kpigov diff``; ``kpigov compare`` refuses them.
+    """
+    if isinstance(value, str):
+        return _NAME.validate_python(value)
+    return Cohort.model_validate(value)
+
+
 class Event(SpecModel):
     id: Name
     name: Text
@@ -116,7 +139,13 @@ class Event(SpecModel):
     start: Date
     end: Date
     entity: Name | None = None
-    cohorts: list[Name] = Field(default_factory=list, description="For experiments: the cohorts compared.")
+    cohorts: list[Annotated[Cohort | Name, WrapValidator(_cohort_or_name)]] = Field(
+        default_factory=list, description="For experiments: the cohorts compared (at least two), each "
+                                          "`{id, where}`; a bare name (the old form) has no condition and cannot be compared.")
+
+    @property
+    def cohort_ids(self) -> list[str]:
+        return [cohort if isinstance(cohort, str) else cohort.id for cohort in self.cohorts]
 
 
 class EventCalendarSpec(SpecModel):

@@ -32,6 +32,7 @@ CHECKS: dict[str, Check] = {
     "retention": policies.check_retention,
     "access": policies.check_access,
     "calendars": policies.check_calendars,
+    "cohorts": policies.check_cohorts,
 }
 
 

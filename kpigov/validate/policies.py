@@ -179,3 +179,46 @@ def check_calendars(project: Project) -> None:
             if i in repeats:
                 project.diagnostics.error(Code.DUPLICATE_ID, f"event id '{event.id}' is used more than once",
                                           project.locate(calendar.ref, ["spec", "events", i, "id"]))
+
+
+def mention_columns(project: Project) -> dict[str, str]:
+    """Columns a cohort condition may name: those of the repository's mention datasets (first declaration wins).
+
+    An event belongs to no dataset, so its cohorts are checked against every mention dataset at once;
+    ``kpigov compare`` checks again against the source of the KPI it compares.
+    """
+    columns: dict[str, str] = {}
+    for dataset in sorted(project.of_kind(Dataset), key=lambda d: d.ref):
+        if dataset.spec.role == "mentions":
+            for name, kind in dataset_columns(dataset).items():
+                columns.setdefault(name, kind)
+    return columns
+
+
+def check_cohorts(project: Project) -> None:
+    """Only experiments have cohorts, at least two, with unique ids and conditions on mention columns."""
+    allowed: dict[str, str] | None = None
+    for calendar in project.of_kind(EventCalendar):
+        for i, event in enumerate(calendar.spec.events):
+            if not event.cohorts:
+                continue
+            where: list[str | int] = ["spec", "events", i, "cohorts"]
+            if event.type != "experiment":
+                project.diagnostics.error(Code.EVENT_COHORTS, f"event '{event.id}' is a {event.type}, not an experiment: "
+                                          "only experiments compare cohorts", project.locate(calendar.ref, where, key=True))
+            elif len(event.cohorts) < 2:
+                project.diagnostics.error(Code.EVENT_COHORTS, f"experiment '{event.id}' declares one cohort; a comparison "
+                                          "needs at least two", project.locate(calendar.ref, where))
+            ids = event.cohort_ids
+            for j in _repeats(ids):
+                project.diagnostics.error(Code.DUPLICATE_ID, f"cohort id '{ids[j]}' is used more than once in "
+                                          f"event '{event.id}'", project.locate(calendar.ref, [*where, j, "id"]))
+            allowed = mention_columns(project) if allowed is None else allowed
+            for j, cohort in enumerate(event.cohorts):
+                if isinstance(cohort, str):
+                    project.diagnostics.warning(Code.EVENT_COHORTS, f"cohort '{cohort}' is only a name, with no condition: "
+                                                "'kpigov compare --cohorts' cannot use it", project.locate(calendar.ref, [*where, j]),
+                                                hint=f"define it as {{id: {cohort}, where: \"<condition on mention columns>\"}}")
+                    continue
+                report_expression(project, calendar.ref, [*where, j, "where"], cohort.where, allowed,
+                                  expect="boolean", noun="mention column")

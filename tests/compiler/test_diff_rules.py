@@ -61,6 +61,11 @@ CASES: dict[str, tuple[list[Edit], str, str, str]] = {
                                  "mixed-sentiment-variants", "breaking", "blocked"),
     "description": ([("kpi_specs/customer/positive_volume.yaml", "(sentiment-adjusted volume)", "(sentiment-adjusted)")],
                     "metadata-changed", "compatible", "allowed"),
+    "calendar-event-moved": ([("policies/calendar.yaml", "start: 2026-10-05", "start: 2026-10-04")],
+                             "baseline-calendar-changed", "breaking", "blocked"),
+    # Cohorts define `kpigov compare` groups only; no baseline reads them.
+    "calendar-cohorts-only": ([("policies/calendar.yaml", "geo in ('US', 'CA')", "geo in ('US')")],
+                              "minor-change", "compatible", "warning"),
     "bands-without-bump": ([("kpi_specs/customer/positive_volume.yaml", 'green: ">= 550"', 'green: ">= 560"')],
                            "minor-change", "compatible", "warning"),
 }
