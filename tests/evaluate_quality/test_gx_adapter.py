@@ -60,6 +60,51 @@ def test_enable_duckdb_is_idempotent() -> None:
     assert gx_adapter.duckdb_enabled()
 
 
+def unique_on_duckdb(path: str, values: list[str | None], result_format: str = "COMPLETE") -> tuple[dict, list[str]]:
+    """expect_column_values_to_be_unique through GX on a DuckDB table of ``values``: its result and SQL."""
+    import duckdb
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    gx_adapter.enable_duckdb()
+    with duckdb.connect(path) as conn:
+        conn.execute("CREATE TABLE t (v VARCHAR, i INTEGER)")
+        if values:
+            conn.executemany("INSERT INTO t VALUES (?, ?)", [(v, i) for i, v in enumerate(values)])
+    source = gx_adapter.ephemeral_context().data_sources.add_sql("s", connection_string=f"duckdb:///{path}")
+    batch = source.add_table_asset("t", table_name="t").add_batch_definition_whole_table("w").get_batch()
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    suite = gx_adapter.new_suite("s", [gx_adapter.build_expectation(
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "v"}})])
+    try:
+        result = batch.validate(suite, result_format=result_format).results[0]
+        assert gx_adapter.exception_text(result.exception_info) is None, result.exception_info
+        return {"success": result.success, **result.result}, statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+        gx_adapter.release(source)
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b", "c"], ["a", "a", "b", None, None, "c", "c", "c"], [None, None], [], ["x"] * 50 + ["y"],
+])
+def test_uniqueness_on_duckdb_groups_instead_of_a_window_and_says_the_same(tmp_path: Path, values: list) -> None:
+    result, statements = unique_on_duckdb(str(tmp_path / "u.duckdb"), values)
+    counted = [s for s in statements if "_num_rows" in s]
+    assert counted and not any("OVER" in s.upper() for s in counted)  # the grouped form ran, not GX's window
+    non_null = [v for v in values if v is not None]
+    duplicated = sorted(v for v in non_null if non_null.count(v) > 1)
+    assert result["success"] is (not duplicated)
+    assert result["unexpected_count"] == len(duplicated)
+    assert sorted(result["unexpected_list"]) == duplicated  # every duplicated row, once per row, as GX lists them
+    assert result["element_count"] == len(values) and result["missing_count"] == len(values) - len(non_null)
+
+
 def test_exception_text_reads_both_shapes() -> None:
     assert gx_adapter.exception_text({"raised_exception": False, "exception_message": None}) is None
     assert gx_adapter.exception_text({"raised_exception": True, "exception_message": "'type'"}) == "'type'"
