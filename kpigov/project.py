@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence, TypeVar
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 from kpigov.diagnostics import Code, Diagnostic, Diagnostics, Location, Severity
 from kpigov.loader import Document, Limits, LoadedFile, discover, load_file
@@ -49,12 +49,41 @@ class Project:
     def kpis(self) -> list[KPI]:
         return list(self.of_kind(KPI))
 
+    @classmethod
+    def from_documents(cls, root: Path, config: Config, documents: Iterable[Document]) -> Project:
+        """A project of documents that were not read from files here (a manifest's, rebuilt in memory).
+
+        Each document is typed as :func:`load` types a file's; the semantic checks are the caller's
+        to run (``kpigov.validate``), since some of them need the repository's files and config.
+        """
+        project = cls(root, config)
+        _add_documents(project, documents)
+        return project
+
     def locate(self, ref: str, path: Sequence[str | int] = (), *, key: bool = False) -> Location:
         """Where in the source the value at ``path`` of the spec ``ref`` was written."""
         return self.sources[ref].locate(path, key=key)
 
     def locate_in(self, ref: str, path: Sequence[str | int], offset: int) -> Location:
         return self.sources[ref].locate_in_scalar(path, offset)
+
+
+def _add_documents(project: Project, documents: Iterable[Document]) -> None:
+    """Type each document and key it by reference; a second document with a taken id is an error."""
+    diagnostics = project.diagnostics
+    for doc in documents:
+        spec, found = parse_document(doc)
+        diagnostics.extend(found)
+        if spec is None:
+            continue
+        ref = spec.ref
+        if ref in project.specs:
+            first = project.sources[ref]
+            diagnostics.error(Code.DUPLICATE_ID, f"{spec.KIND} id '{spec.id}' is already defined at {first.locate(['metadata', 'id'])}",
+                              doc.locate(["metadata", "id"]))
+            continue
+        project.specs[ref] = spec
+        project.sources[ref] = doc
 
 
 def _load_config(root: Path, diagnostics: Diagnostics) -> Config:
@@ -91,19 +120,7 @@ def load(path: str | Path, *, checks: bool = True, files: Sequence[Path] | None 
         loaded = load_file(root, file, limits)
         project.files.append(loaded)
         diagnostics.extend(loaded.diagnostics)
-        for doc in loaded.documents:
-            spec, found = parse_document(doc)
-            diagnostics.extend(found)
-            if spec is None:
-                continue
-            ref = spec.ref
-            if ref in project.specs:
-                first = project.sources[ref]
-                diagnostics.error(Code.DUPLICATE_ID, f"{spec.KIND} id '{spec.id}' is already defined at {first.locate(['metadata', 'id'])}",
-                                  doc.locate(["metadata", "id"]))
-                continue
-            project.specs[ref] = spec
-            project.sources[ref] = doc
+        _add_documents(project, loaded.documents)
     if checks:
         from kpigov.validate import run_checks
 

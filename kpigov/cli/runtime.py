@@ -24,6 +24,9 @@ def _open(store: str | None, repo: Path, configured: str | None):  # noqa: ANN20
 @app.command()
 def serve(
     repo: Path = typer.Argument(Path("."), help="Governance repository root."),
+    manifest: Path | None = typer.Option(None, "--manifest", help="Serve the manifest `kpigov compile` wrote "
+                                                                    "instead of a repository (REPO is then ignored)."),
+    fingerprint: str | None = typer.Option(None, "--fingerprint", help="With --manifest: refuse any other fingerprint."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8080, "--port", min=0, max=65535),
     store: str | None = typer.Option(None, "--store", help="Store URL for last values and the audit trail "
@@ -41,14 +44,22 @@ def serve(
 
     if audit not in ("off", "flagged", "all"):
         raise typer.BadParameter("must be off, flagged or all", param_hint="--audit")
-    project = load_valid_project(repo, "text")
-    opened = _open(store, project.root, project.config.spec.store) if store else None
+    if fingerprint is not None and manifest is None:
+        raise typer.BadParameter("pins a manifest's fingerprint: give --manifest too", param_hint="--fingerprint")
+    mode = audit if store else "off"
     try:
-        governance = Governance.load(project.root, store=opened, audit=audit if opened else "off")  # type: ignore[arg-type]
+        if manifest is not None:  # no repository, so no kpigov.yaml: the store is the one --store names
+            opened = _open(store, manifest.resolve().parent, None) if store else None
+            governance = Governance.from_manifest(manifest, fingerprint=fingerprint, store=opened,
+                                                  audit=mode)  # type: ignore[arg-type]
+        else:
+            project = load_valid_project(repo, "text")
+            opened = _open(store, project.root, project.config.spec.store) if store else None
+            governance = Governance.load(project.root, store=opened, audit=mode)  # type: ignore[arg-type]
     except GovernanceError as exc:
         raise fail(str(exc), ExitCode.FAILED) from None
     limits = Limits(max_body_bytes=max_body, request_timeout=timeout)
-    err.print(f"serving {project.root} (fingerprint {governance.fingerprint[:12]}) on http://{host}:{port}")
+    err.print(f"serving {governance.root} (fingerprint {governance.fingerprint[:12]}) on http://{host}:{port}")
     server(create_app(governance, limits), host, port, limits, log_level="info").run()
 
 

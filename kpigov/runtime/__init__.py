@@ -1,6 +1,7 @@
 """Runtime rule queries: a repository compiled once into lookups, queried many times in process.
 
     gov = Governance.load("path/to/repo", store=store)        # store: optional (last values, audit, reads)
+    gov = Governance.load(".kpigov/manifest.json")            # or a manifest CI compiled (fingerprint-checked)
     gov.check_access("analyst", "read", "dataset/mentions")   # Decision: effect, rule + location, masks, id
     gov.check_many([(principal, action, resource), ...])      # one rule set for the whole batch
     gov.retention("dataset/mentions:author_handle")           # period, action, legal basis, legal hold

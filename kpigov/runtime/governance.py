@@ -1,10 +1,14 @@
-"""The in-process governance API: compile a repository once, answer access, retention, routing and
-KPI questions many times.
+"""The in-process governance API: compile a repository (or load a compiled manifest) once, then
+answer access, retention, routing and KPI questions many times.
 
 Everything a query needs lives in one immutable :class:`RuleSet`. :meth:`Governance.reload` builds
 a complete new rule set from the repository and swaps the single reference to it; queries read
 that reference once, so each sees either the old rules or the new ones, never a mix. A repository
 with errors leaves the last good rules active and its diagnostics in :attr:`Governance.problems`.
+
+The rules come from a repository or from the manifest CI compiled it into
+(:meth:`Governance.from_manifest`, :mod:`kpigov.runtime.manifest`): the same documents, the same
+:meth:`RuleSet.build`, so both answer every query alike.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import kpigov
 from kpigov.compiler import CompileError, Compiled, compile_project
 from kpigov.compiler.explain import explain
+from kpigov.compiler.gitrepo import GitState
 from kpigov.diagnostics import Diagnostics, Location, Severity
 from kpigov.runtime.access import CompiledRule, Decision, RuleTable, on_row
 from kpigov.runtime.errors import AccessDeniedError, GovernanceError, GovernanceLoadError, UnknownResourceError
@@ -58,13 +63,16 @@ class RuleSet:
     namespace: str
 
     @classmethod
-    def build(cls, project: kpigov.Project) -> RuleSet:
-        """Raises :class:`GovernanceLoadError` when the project has errors or does not compile."""
+    def build(cls, project: kpigov.Project, *, git: GitState | None = None) -> RuleSet:
+        """Raises :class:`GovernanceLoadError` when the project has errors or does not compile.
+
+        ``git`` is the repository's Git state when it is known without asking Git (a manifest's).
+        """
         if not project.ok:
             errors = [d for d in project.diagnostics if d.severity is Severity.ERROR]
             raise GovernanceLoadError(f"{project.root} has {len(errors)} error(s), first: {errors[0]}", project.diagnostics)
         try:
-            compiled = compile_project(project)
+            compiled = compile_project(project, git=git)
         except CompileError as error:
             raise GovernanceLoadError(f"{project.root} does not compile: {error}", project.diagnostics) from None
         datasets = list(project.of_kind(Dataset))
@@ -99,15 +107,35 @@ class ReloadReport:
     diagnostics: Diagnostics
 
 
+@dataclass(frozen=True)
+class _ManifestSource:
+    """Where a manifest-loaded Governance reloads from, and what it was asked to insist on."""
+
+    path: Path
+    fingerprint: str | None
+    namespace: str | None
+
+    def rules(self) -> tuple[RuleSet, Diagnostics]:
+        """Read, check, rebuild and verify the manifest; raises :class:`GovernanceLoadError`."""
+        from kpigov.runtime import manifest as from_manifest
+
+        document = from_manifest.read_checked(self.path)
+        project = from_manifest.project_from_manifest(self.path, document, namespace=self.namespace)
+        rules = RuleSet.build(project, git=from_manifest.git_of(document))
+        from_manifest.verify(self.path, document, rules.compiled, self.fingerprint)
+        return rules, project.diagnostics
+
+
 class Governance:
-    """Compiled governance of one repository, safe to query from many threads."""
+    """Compiled governance of one repository (or of its manifest), safe to query from many threads."""
 
     def __init__(self, root: Path, rules: RuleSet, *, store: Store | None = None, audit: AuditMode | None = None,
-                 audit_key: bytes | None = None) -> None:
+                 audit_key: bytes | None = None, manifest: _ManifestSource | None = None) -> None:
         mode: AuditMode = audit if audit is not None else ("flagged" if store is not None else "off")
         if mode != "off" and store is None:
             raise GovernanceError(f"audit mode '{mode}' needs a store to write the audit trail to")
         self.root = root
+        self._manifest = manifest
         self.store = store
         self.audit_mode = mode
         self._audit_key = audit_key
@@ -120,9 +148,32 @@ class Governance:
     @classmethod
     def load(cls, path: str | Path, *, store: Store | None = None, audit: AuditMode | None = None,
              audit_key: bytes | None = None) -> Governance:
-        """Load, validate and compile the repository at ``path``; raises :class:`GovernanceLoadError`."""
+        """Load, validate and compile the repository at ``path``; raises :class:`GovernanceLoadError`.
+
+        A ``path`` that is a manifest file (``.json``, or JSON naming a ``manifest_version``) is
+        loaded with :meth:`from_manifest`.
+        """
+        from kpigov.runtime.manifest import is_manifest
+
+        if is_manifest(path):
+            return cls.from_manifest(path, store=store, audit=audit, audit_key=audit_key)
         project = kpigov.load(path)
         return cls(project.root, RuleSet.build(project), store=store, audit=audit, audit_key=audit_key)
+
+    @classmethod
+    def from_manifest(cls, path: str | Path, *, fingerprint: str | None = None, namespace: str | None = None,
+                      store: Store | None = None, audit: AuditMode | None = None,
+                      audit_key: bytes | None = None) -> Governance:
+        """Governance from the manifest ``kpigov compile`` wrote, without the repository.
+
+        The manifest must be valid against its schema, of this major version, and reproduce its own
+        fingerprint and node entries when its documents are recompiled; ``fingerprint`` pins the one
+        CI approved. ``namespace`` is the OpenLineage namespace of kpigov.yaml, which the manifest does
+        not carry (default ``kpigov``). Raises :class:`GovernanceLoadError`.
+        """
+        source = _ManifestSource(Path(path).resolve(), fingerprint, namespace)
+        rules, _ = source.rules()
+        return cls(source.path, rules, store=store, audit=audit, audit_key=audit_key, manifest=source)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -136,17 +187,21 @@ class Governance:
         return self._problems
 
     def reload(self) -> ReloadReport:
-        """Recompile the repository; swap the rules in only when it is free of errors."""
+        """Recompile the repository (re-read the manifest); swap the rules in only when it is free of errors."""
         with self._reload_lock:
-            project = kpigov.load(self.root)
             try:
-                rules = RuleSet.build(project)
+                if self._manifest is not None:
+                    rules, diagnostics = self._manifest.rules()
+                else:
+                    project = kpigov.load(self.root)
+                    diagnostics = project.diagnostics
+                    rules = RuleSet.build(project)
             except GovernanceLoadError as error:
                 self._problems = error.diagnostics
                 return ReloadReport(False, self._rules.fingerprint, error.diagnostics)
             self._rules = rules
             self._problems = Diagnostics()
-            return ReloadReport(True, rules.fingerprint, project.diagnostics)
+            return ReloadReport(True, rules.fingerprint, diagnostics)
 
     # -- access -------------------------------------------------------------------------------
 
