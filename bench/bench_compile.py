@@ -6,8 +6,11 @@ Reuses the 10,000-KPI + 2,000-policy repository of ``bench_validate.py`` and tim
 - the bare C-accelerated YAML parse of every file (the baseline),
 - ``kpigov validate`` (``kpigov.load``),
 - a cold ``compile_repo`` (no cache): target <= 1.2x validate,
-- a recompile with nothing changed, and after changing one KPI file: target <= 0.3 s or <= 5% of
-  the cold compile, whichever is larger,
+- a recompile with nothing changed, and after changing one KPI file (the best of three; each
+  appends a record to the cache's journal): target <= 0.3 s or <= 5% of the cold compile,
+  whichever is larger,
+- the occasional one-file recompile that compacts the journal (rewrites the whole cache snapshot;
+  once the journal reaches ``JOURNAL_LIMIT`` of it, i.e. after hundreds of one-file edits),
 - ``diff_manifests`` of the two manifests (before/after the one-file change): target <= 1 s.
 
 ``--baseline REV`` also times validate and the compiles with kpigov as it is at Git revision REV
@@ -46,7 +49,7 @@ def compile_timings(repo: Path, kpis: int) -> dict[str, float]:
 
     results["cold compile"] = timed(cold)
     compile_repo(repo)
-    results["recompile, nothing changed"] = timed(lambda: compile_repo(repo))
+    results["recompile, nothing changed"] = timed(lambda: compile_repo(repo), repeat=3)
     edited = min(3141, kpis - 1)  # a generated KPI that exists whatever --kpis is
     target = repo / "kpi_specs" / "generated" / f"kpi_{edited // 1000}" / f"kpi_{edited}.yaml"
     text = target.read_text(encoding="utf-8")
@@ -58,6 +61,14 @@ def compile_timings(repo: Path, kpis: int) -> dict[str, float]:
         assert compiled is not None, [str(d) for d in list(project.diagnostics)[:5]]
 
     results["recompile, one KPI changed"] = timed(one_file, repeat=3)
+    from kpigov.compiler import cache
+
+    if hasattr(cache, "JOURNAL_LIMIT"):  # not in kpigov before the journal (--baseline)
+        limit, cache.JOURNAL_LIMIT = cache.JOURNAL_LIMIT, 0.0
+        try:
+            results["one KPI changed, compacting"] = timed(one_file)
+        finally:
+            cache.JOURNAL_LIMIT = limit
     target.write_text(text, encoding="utf-8")
     return results
 

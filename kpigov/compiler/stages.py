@@ -186,17 +186,15 @@ def stage_fingerprint(state: CompileState) -> None:
 def refingerprint(state: CompileState, changed: set[str]) -> None:
     """:func:`stage_fingerprint` for a graph whose structure did not change and whose hashes are
     those of the previous compile: only ``changed`` nodes and their descendants are folded again
-    (a one-file change re-hashes its downstream, not the repository)."""
-    children: dict[str, list[str]] = {}
-    for parent, child in state.edges:
-        children.setdefault(parent, []).append(child)
-    stale, frontier = set(changed), list(changed)
-    while frontier:
-        for child in children.get(frontier.pop(), ()):
-            if child not in stale:
-                stale.add(child)
-                frontier.append(child)
-    _fingerprint_nodes(state, [ref for ref in state.order if ref in stale] if stale else [])
+    (a one-file change re-hashes its downstream, not the repository). One pass over the evaluation
+    order finds the descendants: a node's parents come before it."""
+    stale, parents = set(changed), state.parents
+    refs: list[str] = []
+    for ref in state.order if stale else ():
+        if ref in stale or not stale.isdisjoint(parents[ref]):
+            stale.add(ref)
+            refs.append(ref)
+    _fingerprint_nodes(state, refs)
 
 
 def stage_manifest(state: CompileState) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import kpigov
 from kpigov.compiler import CACHE_DIR, compile_project, compile_repo
-from kpigov.compiler.cache import CACHE_FILE, Snapshot, spec_files
+from kpigov.compiler import cache as cache_module
+from kpigov.compiler.cache import CACHE_FILE, JOURNAL_FILE, Snapshot, _cache_key, _read_cache, _write_base, spec_files
 from kpigov.loader import discover
 from kpigov.project import SPEC_FOLDERS
 from tests.compiler.helpers import edit
@@ -90,17 +92,28 @@ def test_corrupt_or_foreign_cache_is_rebuilt(example_repo: Path) -> None:
     cache.write_bytes(b"\x80\x05not a pickle")
     project = _assert_same_as_cold(example_repo)
     assert len(project.specs) > 0  # rebuilt from scratch
-    snapshot = pickle.loads(cache.read_bytes())
-    cache.write_bytes(pickle.dumps(replace(snapshot, key=("0.0.0-other", *snapshot.key[1:]))))
+    snapshot = _snapshot(example_repo)
+    _write_base(example_repo / CACHE_DIR, replace(snapshot, key=("0.0.0-other", *snapshot.key[1:])))
     assert len(_assert_same_as_cold(example_repo).specs) > 0
     (example_repo / "kpigov.yaml").write_text((example_repo / "kpigov.yaml").read_text() + "\n# edited\n")
     assert len(_assert_same_as_cold(example_repo).specs) > 0  # another config: everything re-checked
 
 
+def test_a_truncated_base_is_rebuilt(example_repo: Path) -> None:
+    compile_repo(example_repo)
+    cache = example_repo / CACHE_DIR / CACHE_FILE
+    content = cache.read_bytes()
+    cache.write_bytes(content[:len(content) // 2])
+    assert len(_assert_same_as_cold(example_repo).specs) > 0
+    cache.write_bytes(content + b"\0")  # trailing bytes: not the file that was written
+    assert len(_assert_same_as_cold(example_repo).specs) > 0
+
+
 def _snapshot(repo: Path) -> Snapshot:
-    snapshot = pickle.loads((repo / CACHE_DIR / CACHE_FILE).read_bytes())
-    assert isinstance(snapshot, Snapshot)
-    return snapshot
+    """The cached snapshot as the next compile reads it (base and journal)."""
+    loaded = _read_cache(repo / CACHE_DIR, _cache_key(repo))
+    assert loaded is not None
+    return loaded.snapshot
 
 
 def test_a_recompile_keeps_untouched_nodes_and_rehashes_only_downstream(example_repo: Path) -> None:
@@ -142,9 +155,14 @@ def test_a_change_of_edges_rebuilds_the_graph(example_repo: Path) -> None:
     assert _snapshot(example_repo).edges.keys() < edges_after
 
 
-def test_a_recompile_with_nothing_changed_does_not_rewrite_the_cache(example_repo: Path) -> None:
+def test_a_recompile_with_nothing_changed_does_not_rewrite_the_cache(example_repo: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "JOURNAL_LIMIT", 100.0)  # append, whatever the example's size
     compile_repo(example_repo)
-    cache = example_repo / CACHE_DIR / CACHE_FILE
-    written = cache.stat().st_mtime_ns, cache.read_bytes()
+    edit(example_repo, NS, "and not is_employee and cib_cluster", "and cib_cluster")
+    compile_repo(example_repo)  # a journal record on top of the base
+    folder = example_repo / CACHE_DIR
+    written = [(f.stat().st_mtime_ns, f.read_bytes()) for f in (folder / CACHE_FILE, folder / JOURNAL_FILE)]
     project = _assert_same_as_cold(example_repo)
-    assert project.specs == {} and (cache.stat().st_mtime_ns, cache.read_bytes()) == written
+    assert project.specs == {}
+    assert [(f.stat().st_mtime_ns, f.read_bytes()) for f in (folder / CACHE_FILE, folder / JOURNAL_FILE)] == written
