@@ -1,8 +1,12 @@
 """What differs between backends: how an Arrow table becomes a relation SQL can read.
 
 Everything else (DDL, inserts, dedup, flags) is shared SQLAlchemy Core. The fast paths are the
-ones measured in DEPENDENCIES.md: DuckDB scans a registered Arrow table in place (no copy, no
-per-row Python), PostgreSQL receives rows through ``COPY … FROM STDIN``.
+ones measured in DEPENDENCIES.md: DuckDB reads the Arrow table with its Arrow scan (no per-row
+Python), PostgreSQL receives rows through ``COPY … FROM STDIN``. Both stage into a temporary table
+dropped when the staging ends: on DuckDB a *registered* Arrow table would be scanned in place, but
+inside a transaction DuckDB keeps every unregistered view's Arrow data alive until the commit, so
+a file ingested batch by batch in one transaction would hold all its batches in memory (4.8 GB at
+10M rows); a temporary table lives in DuckDB's buffer manager, under its ``memory_limit``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 from psycopg import sql as pgsql
-from sqlalchemy import Column, Connection, MetaData, Table, column, table
+from sqlalchemy import Column, Connection, MetaData, Table
 from sqlalchemy.sql.expression import TableClause
 
 
@@ -30,7 +34,7 @@ class Backend(Protocol):
 
 
 class DuckDBBackend:
-    """Registers the Arrow table as a view on the engine's own DuckDB connection."""
+    """Copies the Arrow table into a temporary table through DuckDB's Arrow scan."""
 
     name = "duckdb"
 
@@ -38,14 +42,15 @@ class DuckDBBackend:
     def stage(
         self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table
     ) -> Iterator[TableClause]:
+        staged = _temporary(name, columns)
+        staged.create(conn)
         # The raw connection must be the engine's: a second duckdb.connect() on the same file
-        # is refused ("different configuration").
-        raw = conn.connection.driver_connection
-        raw.register(name, data.select([c.name for c in columns]))
-        try:
-            yield table(name, *(column(c.name) for c in columns))
-        finally:
-            raw.unregister(name)
+        # is refused ("different configuration"). insert_into matches columns by position.
+        conn.connection.driver_connection.from_arrow(data.select([c.name for c in columns])).insert_into(name)
+        yield staged
+        # Not in a ``finally``: after an error the transaction is aborted and its rollback removes
+        # the table anyway, while a DROP would only raise again and hide the cause.
+        staged.drop(conn)
 
 
 class PostgresBackend:
@@ -57,13 +62,7 @@ class PostgresBackend:
     def stage(
         self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table
     ) -> Iterator[TableClause]:
-        staged = Table(
-            name,
-            MetaData(),
-            *(Column(c.name, c.type) for c in columns),
-            prefixes=["TEMPORARY"],
-            postgresql_on_commit="DROP",
-        )
+        staged = _temporary(name, columns, postgresql_on_commit="DROP")
         staged.create(conn)
         names = [c.name for c in columns]
         statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -77,6 +76,11 @@ class PostgresBackend:
         # Not in a ``finally``: after an error the transaction is aborted and its rollback
         # removes the table anyway, while a DROP would only raise again and hide the cause.
         staged.drop(conn)
+
+
+def _temporary(name: str, columns: Sequence[Column[Any]], **options: Any) -> Table:
+    """A temporary table of ``columns``' names and types."""
+    return Table(name, MetaData(), *(Column(c.name, c.type) for c in columns), prefixes=["TEMPORARY"], **options)
 
 
 BACKENDS: dict[str, Backend] = {"duckdb": DuckDBBackend(), "postgresql": PostgresBackend()}

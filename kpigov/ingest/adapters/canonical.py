@@ -48,7 +48,8 @@ class CanonicalAdapter:
     ) -> Iterator[AdapterChunk]:
         """``encoding`` is ignored: Parquet strings are UTF-8 by definition."""
         try:
-            parquet = pq.ParquetFile(path)
+            # pre_buffer=False: pre-buffered reads keep every row group read so far alive (RSS grows with the file).
+            parquet = pq.ParquetFile(path, pre_buffer=False)
         except (pa.ArrowInvalid, OSError) as exc:
             raise MalformedFileError(path, f"not a readable Parquet file: {exc}") from exc
         names = parquet.schema_arrow.names
