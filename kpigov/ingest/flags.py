@@ -1,12 +1,15 @@
 """Row-level flags (``is_bot``, ``is_spam``, ``is_employee``), computed on each Arrow batch.
 
 These depend only on the row itself, so they are set before the insert with vectorised kernels;
-coordinated behaviour needs other rows and lives in ``kpigov.ingest.cib``. Handle patterns are
-matched with Python ``re`` over the batch's distinct handles (few) rather than in SQL, whose
-regex dialects differ between DuckDB and PostgreSQL.
+coordinated behaviour needs other rows and lives in ``kpigov.ingest.cib``, and the link ratio is
+an account's (``kpigov.ingest.accounts``, after the insert): here each row only gets the fact it
+contributes (``has_link``), its row-level spam verdict is kept apart in ``row_spam``, and
+``link_spam`` is left for the account judgement. Handle patterns are matched with Python ``re``
+over the batch's distinct handles (few) rather than in SQL, whose regex dialects differ between
+DuckDB and PostgreSQL.
 
 Every rule that fires is counted under its name in the returned counts (``bot.max_followers``,
-``spam.link_ratio``, ``employee.handle``…) so the ingest report says why rows were flagged.
+``spam.handle_pattern``, ``employee.handle``…) so the ingest report says why rows were flagged.
 """
 
 from __future__ import annotations
@@ -18,14 +21,12 @@ from datetime import timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpigov.ingest.accounts import contains_link
 from kpigov.ingest.rules import BotRules, EmployeeRules
-
-_LINK = r"(?i)(?:https?://|www\.)\S+"
-_WORD = r"\S+"
 
 
 def apply_row_flags(table: pa.Table, bots: BotRules, employees: EmployeeRules) -> tuple[pa.Table, Counter[str]]:
-    """``table`` with the three flag columns set, and how many rows each rule flagged."""
+    """``table`` with the row-level flag columns set, and how many rows each rule flagged."""
     counts: Counter[str] = Counter()
     no = pa.chunked_array([pa.repeat(pa.scalar(False), table.num_rows)], pa.bool_())
 
@@ -51,8 +52,6 @@ def apply_row_flags(table: pa.Table, bots: BotRules, employees: EmployeeRules) -
     distinct = [h for h in pc.unique(handles).to_pylist() if h is not None]
     if bots.handle_regex is not None:
         spam = fire("spam.handle_pattern", _handles_matching(handles, distinct, bots.handle_regex.search), spam)
-    if bots.max_link_ratio is not None:
-        spam = fire("spam.link_ratio", _link_heavy(table.column("text"), bots.max_link_ratio), spam)
 
     employee = no
     if employees.normalised_handles:
@@ -61,7 +60,10 @@ def apply_row_flags(table: pa.Table, bots: BotRules, employees: EmployeeRules) -
     if employees.handle_regex is not None:
         employee = fire("employee.handle_pattern", _handles_matching(handles, distinct, employees.handle_regex.search), employee)
 
-    for name, values in (("is_bot", bot), ("is_spam", spam), ("is_employee", employee)):
+    # has_link is set whatever the policy, so turning max_link_ratio on later judges every stored post.
+    unjudged = pa.nulls(table.num_rows, pa.bool_())
+    for name, values in (("is_bot", bot), ("is_spam", spam), ("is_employee", employee), ("row_spam", spam),
+                         ("has_link", contains_link(table.column("text"))), ("link_spam", unjudged)):
         table = table.set_column(table.schema.get_field_index(name), name, values)
     return table, +counts
 
@@ -70,19 +72,6 @@ def _handles_matching(handles: pa.ChunkedArray, distinct: list[str], matches: Ca
     """Rows whose handle satisfies ``matches``, deciding once per distinct handle."""
     hits = [h for h in distinct if matches(h)]
     return pc.is_in(handles, value_set=pa.array(hits, pa.string()))
-
-
-def _link_heavy(text: pa.ChunkedArray, max_ratio: float) -> pa.Array:
-    """Rows where more than ``max_ratio`` of the words are links; words are only counted where
-    there is a link, since a text without one can never be over the ratio."""
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    links = pc.count_substring_regex(text, _LINK)
-    linked = pc.fill_null(pc.greater(links, 0), False)
-    if not pc.any(linked).as_py():
-        return linked
-    words = pc.count_substring_regex(pc.filter(text, linked), _WORD)
-    ratio = pc.divide(pc.cast(pc.filter(links, linked), pa.float64()), pc.cast(words, pa.float64()))
-    return pc.replace_with_mask(linked, linked, pc.greater(ratio, max_ratio))
 
 
 __all__ = ["apply_row_flags"]

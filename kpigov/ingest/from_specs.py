@@ -81,6 +81,7 @@ def ingest_rules(policy: DedupPolicySpec) -> IngestRules:
             min_account_age_days=_whole_days(bots.min_account_age) if bots.min_account_age else None,
             handle_patterns=tuple(bots.handle_patterns),
             max_link_ratio=bots.max_link_ratio,
+            link_ratio_min_posts=bots.link_ratio_min_posts,
         )
         if bots
         else BotRules(),

@@ -1,7 +1,8 @@
 """``ingest_file``: one file, one transaction, one ``ingest_batches`` row.
 
 Order inside the transaction: adapter batches → row flags → insert of the ids not yet stored
-(native bulk path) → quarantine rows → dedup over the batch and what it touches → CIB → sentiment
+(native bulk path) → quarantine rows → dedup over the batch and what it touches → the link ratio of
+the accounts the batch touched (kpigov.ingest.accounts) → CIB → sentiment
 → the batch record. Any exception rolls all of it back, so the store is exactly as before.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Column, Connection, Text, func, insert, select
 
+from kpigov.ingest.accounts import judge_link_ratio
 from kpigov.ingest.adapters import Adapter, get_adapter
 from kpigov.ingest.cib import flag_coordination
 from kpigov.ingest.dedup import deduplicate
@@ -105,6 +107,7 @@ def ingest_file(
             if progress is not None:
                 progress(counts["read"])
         deduplicate(conn, rules.dedup, batch_id)
+        flags.update(judge_link_ratio(conn, rules.bots, batch_id))
         clusters = flag_coordination(store, conn, rules.cib, batch_id) if rules.cib else 0
         scored = score_unscored(store, conn, scorer, batch_size) if scorer else 0
         collapsed = conn.execute(

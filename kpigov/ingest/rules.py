@@ -50,9 +50,11 @@ class BotRules:
     Sets ``is_spam``:
     - ``handle_patterns``: the author handle matches one of these regular expressions
       (Python ``re.search``, case-insensitive);
-    - ``max_link_ratio``: more than this share of the text's words are links.
+    - ``max_link_ratio``: more than this share of the author account's stored posts hold a link,
+      judged on all of them after each insert (``kpigov.ingest.accounts``), once the account has at
+      least ``link_ratio_min_posts`` stored posts (None: from its first post).
 
-    A criterion whose input is unknown (null followers, no text) does not fire.
+    A criterion whose input is unknown (null followers, no account) does not fire.
     """
 
     max_followers: int | None = None
@@ -61,10 +63,13 @@ class BotRules:
     min_account_age_days: int | None = None
     handle_patterns: tuple[str, ...] = ()
     max_link_ratio: float | None = None
+    link_ratio_min_posts: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_link_ratio is not None and not 0.0 <= self.max_link_ratio <= 1.0:
             raise ValueError("max_link_ratio must be within [0, 1]")
+        if self.link_ratio_min_posts is not None and self.link_ratio_min_posts < 1:
+            raise ValueError("link_ratio_min_posts must be at least 1")
         _compile_patterns(self.handle_patterns)
 
     @cached_property

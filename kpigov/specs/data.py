@@ -60,7 +60,13 @@ class BotRule(SpecModel):
     max_posts: int | None = Field(None, ge=0, description="Accounts with more posts than this are bots.")
     min_account_age: Duration | None = Field(None, description="Accounts younger than this are bots.")
     handle_patterns: list[Name] = Field(default_factory=list, description="Regular expressions on the handle (spam).")
-    max_link_ratio: float | None = Field(None, ge=0, le=1, description="Share of an account's posts that are links (spam).")
+    max_link_ratio: float | None = Field(
+        None, ge=0, le=1,
+        description="Accounts with more than this share of their stored posts holding a link are spam (all their posts).")
+    link_ratio_min_posts: int | None = Field(
+        None, ge=1,
+        description="Accounts with fewer stored posts than this are not judged by max_link_ratio; "
+                    "unset: judged from their first post.")
 
 
 class CoordinationRule(SpecModel):

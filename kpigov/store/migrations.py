@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, select
+import pyarrow as pa
+from sqlalchemy import Column, Connection, MetaData, String, Table, func, insert, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import ExecutableDDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -107,6 +108,47 @@ def _v5_double_precision(conn: Connection) -> None:
 def _v6_deleted_at_source_and_privacy_spend(conn: Connection) -> None:
     conn.execute(AddColumn(schema.mentions, schema.mentions.c.deleted_at_source))
     schema.privacy_spend.create(conn, checkfirst=True)
+
+
+@migration(7, "account-level link spam: mentions.has_link (backfilled), row_spam, link_spam")
+def _v7_account_link_spam(conn: Connection) -> None:
+    """Add the columns, then compute ``has_link`` for the stored texts.
+
+    ``row_spam`` and ``link_spam`` stay null: the existing ``is_spam`` is all row-level (it may hold
+    the per-text link verdict of earlier versions, which cannot be told apart from a handle
+    pattern's) and is kept as such when an ingest first re-judges the account.
+    """
+    mentions = schema.mentions
+    for column in (mentions.c.has_link, mentions.c.row_spam, mentions.c.link_spam):
+        conn.execute(AddColumn(mentions, column))
+    if conn.dialect.name == "postgresql":
+        for index in mentions.indexes:
+            index.create(conn, checkfirst=True)
+    _backfill_has_link(conn)
+
+
+def _backfill_has_link(conn: Connection, chunk: int = 50_000) -> None:
+    """``has_link`` of every stored row with the ingest's own definition (Arrow's RE2, not SQL regex,
+    whose dialects differ). Only texts containing "http" or "www." in any case can hold a link, so
+    the database filters those and Arrow decides; the rest are false in one UPDATE."""
+    from kpigov.ingest.accounts import contains_link  # deferred: the ingest layer imports the store
+
+    mentions = schema.mentions
+    lowered = func.lower(mentions.c.text)
+    candidates = conn.execute(
+        select(mentions.c.mention_id, mentions.c.text).where(or_(lowered.contains("http"), lowered.contains("www.")))
+    )
+    linked: list[str] = []
+    while rows := candidates.fetchmany(chunk):
+        ids, texts = zip(*rows, strict=True)
+        hits = contains_link(pa.array(texts, pa.string()))
+        linked.extend(pa.array(ids, pa.string()).filter(hits).to_pylist())
+    found = Table("kpigov_linked", MetaData(), Column("mention_id", String(64)), prefixes=["TEMPORARY"])
+    found.create(conn)
+    if linked:
+        conn.execute(insert(found), [{"mention_id": i} for i in linked])
+    conn.execute(update(mentions).values(has_link=mentions.c.mention_id.in_(select(found.c.mention_id))))
+    found.drop(conn)
 
 
 def read_version(conn: Connection) -> int | None:

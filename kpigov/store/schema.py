@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -67,6 +67,13 @@ mentions = Table(
     Column("cib_cluster", String(64), comment="coordinated-inauthentic-behaviour cluster id"),
     Column("deleted_at_source", DateTime(timezone=False),
            comment="UTC; when the platform reported the post deleted (schema version 6); null while it exists"),
+    # Spam split by what decides it (schema version 7): is_spam = coalesce(row_spam, is_spam) or link_spam.
+    Column("has_link", Boolean,
+           comment="the text holds a link (kpigov.ingest.accounts.contains_link); false without text"),
+    Column("row_spam", Boolean,
+           comment="is_spam as the row-level rules (handle patterns) set it; null: is_spam is all row-level"),
+    Column("link_spam", Boolean,
+           comment="the author account's max_link_ratio verdict over all its stored posts; null: not judged"),
 )
 
 # The key is enforced on PostgreSQL only. On DuckDB a PRIMARY KEY's ART index costs more than the
@@ -83,6 +90,7 @@ for _name, *_columns in (
     ("ix_mentions_content_hash", "content_hash"),
     ("ix_mentions_ingest_batch", "ingest_batch"),
     ("ix_mentions_duplicate_of", "duplicate_of"),
+    ("ix_mentions_platform_author_id", "platform", "author_id"),
 ):
     Index(_name, *(mentions.c[c] for c in _columns)).ddl_if(dialect="postgresql")
 

@@ -81,7 +81,8 @@ def test_foreign_tables_with_kpigov_names_are_refused(store_url: str) -> None:
 #: Tables later migrations create (3: evaluation runs, 4: audit trail).
 _ADDED_AFTER_V1 = {"runs", "kpi_results", "alerts", "overrides", "audit_log", "audit_checkpoints", "privacy_spend"}
 #: Columns later migrations add to tables that version 1 had.
-_COLUMNS_ADDED_AFTER_V1 = {("ingest_batches", "file_name"), ("mentions", "deleted_at_source")}
+_COLUMNS_ADDED_AFTER_V1 = {("ingest_batches", "file_name"), ("mentions", "deleted_at_source"), ("mentions", "has_link"),
+                           ("mentions", "row_spam"), ("mentions", "link_spam")}
 #: Version 1 declared these as SQLAlchemy Float, a 4-byte REAL on DuckDB (migration 5 widens them).
 _REAL_IN_V1 = {("mentions", "sentiment_score"), ("outcomes", "value")}
 
