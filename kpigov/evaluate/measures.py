@@ -34,6 +34,7 @@ from kpigov.specs.kpi import (
     ShareOfVoiceMeasure,
     WeightedScoreMeasure,
 )
+from kpigov.store.functions import filtered_count, filtered_sum
 from kpigov.validate.kpis import dataset_columns
 
 #: Column types a dataset may declare, as SQLAlchemy types (floats are 64-bit: DuckDB's FLOAT is not).
@@ -71,8 +72,8 @@ class Component:
     def aggregate(self, kpi_filter: ColumnElement[bool]) -> ColumnElement[Any]:
         where = kpi_filter if self.condition is None else sa.and_(kpi_filter, self.condition)
         if self.weight is None:
-            return sa.func.count().filter(where)
-        return sa.func.sum(self.weight).filter(where)
+            return filtered_count(where)
+        return filtered_sum(self.weight, where)
 
 
 @dataclass(frozen=True)
