@@ -63,8 +63,10 @@ class BotRule(SpecModel):
     max_link_ratio: float | None = Field(
         None, ge=0, le=1,
         description="Accounts with more than this share of their stored posts holding a link are spam (all their posts).")
+    # Added after the first release: left out of dumps while unset, so the meaning (and fingerprint)
+    # of every policy that does not use it stays what it was (kpigov diff sees no change).
     link_ratio_min_posts: int | None = Field(
-        None, ge=1,
+        None, ge=1, exclude_if=lambda value: value is None,
         description="Accounts with fewer stored posts than this are not judged by max_link_ratio; "
                     "unset: judged from their first post.")
 
