@@ -1,7 +1,8 @@
 """Ingest throughput: synthetic canonical mentions → ingest + dedup + flags into a fresh DuckDB file.
 
 Prints mentions/s, the ratio against a bare native DuckDB insert of the same Arrow rows measured
-in the same run, and peak RSS. Numbers only, no pass/fail. Targets: ≥ 200k mentions/s; RSS ≤ 1 GiB
+in the same run, the seconds spent in CIB detection (``--cib``), and peak RSS (``VmHWM`` of this
+process, of the ingest alone and of the whole run). Numbers only, no pass/fail. Targets: ≥ 200k mentions/s; RSS ≤ 1 GiB
 at ``--rows 10000000`` (rows are generated and ingested in streamed batches, never all at once).
 
     python bench/bench_ingest.py [--rows 1000000] [--batch-size 200000] [--memory-limit 512MB] [--cib]
@@ -10,7 +11,6 @@ at ``--rows 10000000`` (rows are generated and ingested in streamed batches, nev
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select
 
+import kpigov.ingest.pipeline
 from kpigov.ingest import BotRules, CIBRules, DedupRules, EmployeeRules, IngestRules, content_hash, ingest_file, mention_id
 from kpigov.store import open_store, schema
 from kpigov.store.arrow import arrow_schema
@@ -106,6 +107,39 @@ def bare_native_insert(url: str, path: Path, batch_size: int) -> float:
         return time.perf_counter() - started
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set (``VmHWM``). Not ``ru_maxrss``: that one is inherited
+    across fork/exec, so it can report a parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak_rss() -> bool:
+    """Restart ``VmHWM`` from the current RSS (Linux ``clear_refs`` 5); False where not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+class CIBTimer:
+    """Wraps the ingest's ``flag_coordination`` to add up the seconds it takes."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.wrapped = kpigov.ingest.pipeline.flag_coordination
+
+    def __call__(self, *args: object) -> int:
+        started = time.perf_counter()
+        try:
+            return self.wrapped(*args)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -129,19 +163,29 @@ def main(argv: list[str]) -> None:
         print(f"generated {args.rows:,} canonical mentions in {time.perf_counter() - started:.1f} s "
               f"({source.stat().st_size / 2**20:.0f} MiB Parquet)")
         url = f"duckdb:///{folder / 'kpigov.duckdb'}?memory_limit={args.memory_limit}"
-        with open_store(url, create=True) as store:
-            report = ingest_file(store, source, "canonical", rules=rules, batch_size=args.batch_size)
-            with store.transaction() as conn:
-                collapsed = conn.execute(select(func.count()).where(schema.mentions.c.duplicate_of.is_not(None))).scalar_one()
+        reset = reset_peak_rss()
+        cib = kpigov.ingest.pipeline.flag_coordination = CIBTimer()
+        try:
+            with open_store(url, create=True) as store:
+                report = ingest_file(store, source, "canonical", rules=rules, batch_size=args.batch_size)
+                with store.transaction() as conn:
+                    collapsed = conn.execute(select(func.count()).where(schema.mentions.c.duplicate_of.is_not(None))).scalar_one()
+        finally:
+            kpigov.ingest.pipeline.flag_coordination = cib.wrapped
+        ingest_peak = peak_rss_mib()
         rate = report.rows_loaded / report.seconds
         print(f"ingest + dedup + flags: {report.rows_loaded:,} mentions in {report.seconds:.2f} s = {rate:,.0f} mentions/s "
               f"({collapsed:,} collapsed, flags {dict(report.flags)}, {report.cib_clusters} CIB clusters)")
+        if args.cib:
+            print(f"CIB detection: {cib.seconds:.2f} s = {cib.seconds / report.seconds:.0%} of the ingest; "
+                  f"the ingest without it: {report.seconds - cib.seconds:.2f} s")
+        print(f"peak RSS of the ingest: {ingest_peak:,.0f} MiB" if reset else
+              "peak RSS of the ingest: not measurable (/proc/self/clear_refs not writable)")
         if not args.skip_bare:
             bare = bare_native_insert(f"duckdb:///{folder / 'bare.duckdb'}?memory_limit={args.memory_limit}", source, args.batch_size)
             print(f"bare native DuckDB insert of the same rows: {bare:.2f} s = {args.rows / bare:,.0f} rows/s; "
                   f"ingest takes {report.seconds / bare:.1f}x the bare insert")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:,.0f} MiB")
+    print(f"peak RSS of the whole run (VmHWM): {peak_rss_mib():,.0f} MiB")
 
 
 if __name__ == "__main__":

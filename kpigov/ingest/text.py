@@ -23,6 +23,10 @@ _ASCII_URL = rf"(?:https?://|www\.)[^{_ASCII_SPACE_CLASS}]+"
 _ASCII_HANDLE = r"(^|[^0-9A-Za-z_])@[0-9A-Za-z_]+"
 _ASCII_SPACES = rf"[{_ASCII_SPACE_CLASS}]+"
 _ASCII_NON_SPACE_BLANK = r"[\t\n\x0b\x0c\r\x1c-\x1f]"
+#: What separates ``\w+`` matches in a normalised ASCII text: Python's ``\w`` on ASCII is exactly
+#: ``[0-9A-Za-z_]``. A run of non-word characters (spaces included) becomes one space.
+_ASCII_NON_WORD = r"[^0-9A-Za-z_]+"
+_ASCII_NON_WORD_NON_SPACE = r"[^0-9A-Za-z_ ]"
 
 
 def mention_id(platform: str, native_id: str) -> str:
@@ -57,7 +61,6 @@ def tokens(text: str | None) -> frozenset[str]:
     return frozenset(_TOKEN.findall(normalise_text(text or "")))
 
 
-
 def normalised_texts(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """``normalise_text`` of a whole column (null normalises like the empty text), exactly.
 
@@ -77,6 +80,46 @@ def normalised_texts(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     others = pc.unique(pc.filter(column, pc.invert(ascii_rows)))
     normalised = pa.array([normalise_text(text) for text in others.to_pylist()], pa.string())
     return pc.if_else(ascii_rows, folded, normalised.take(pc.index_in(column, value_set=others)))
+
+
+def word_lists(texts: pa.Array | pa.ChunkedArray) -> pa.ListArray:
+    """Each text's ``\\w+`` words in order, ``_TOKEN.findall(normalise_text(text))``, for a whole column.
+
+    ``set(word_lists(c)[i])`` is ``tokens(c[i])``: near-duplicate detection tokenises a million
+    texts per ingest, which in Python costs more than everything else it does. ASCII texts are
+    normalised by ``normalised_texts`` and cut at runs of non-word characters by Arrow kernels;
+    other texts go through Python's ``re`` once per distinct text, for Python's Unicode ``\\w``.
+    """
+    column = pc.fill_null(texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts, "")
+    ascii_rows = pc.string_is_ascii(column)
+    if pc.all(ascii_rows).as_py():
+        return _ascii_word_lists(column)
+    ascii_lists = _ascii_word_lists(pc.filter(column, ascii_rows))
+    others = pc.unique(pc.filter(column, pc.invert(ascii_rows)))
+    other_lists = pa.array([_TOKEN.findall(normalise_text(text)) for text in others.to_pylist()], pa.list_(pa.string()))
+    # Row i is the k-th ASCII row (k counted from 0) or the j-th distinct other text: its list sits
+    # at k, or after all ASCII lists at len(ascii_lists) + j.
+    ascii_position = pc.subtract(pc.cumulative_sum(pc.cast(ascii_rows, pa.int64())), 1)
+    other_position = pc.add(pc.cast(pc.index_in(column, value_set=others), pa.int64()), len(ascii_lists))
+    return pa.concat_arrays([ascii_lists, other_lists]).take(pc.if_else(ascii_rows, ascii_position, other_position))
+
+
+def _ascii_word_lists(column: pa.Array) -> pa.ListArray:
+    """``word_lists`` of ASCII texts: normalise, turn non-word runs into one space, split on spaces.
+
+    A normalised text is single-spaced and trimmed, so only rows holding a non-word character
+    other than the space need the (costly) regex, and only the empty text yields an empty piece.
+    """
+    normalised = normalised_texts(column)
+    irregular = pc.match_substring_regex(normalised, _ASCII_NON_WORD_NON_SPACE)
+    if pc.any(irregular).as_py():
+        spaced = pc.replace_substring_regex(pc.filter(normalised, irregular), _ASCII_NON_WORD, " ")
+        normalised = pc.replace_with_mask(normalised, irregular, pc.utf8_trim(spaced, " "))
+    pieces = pc.split_pattern(normalised, " ")
+    words = pc.list_flatten(pieces)
+    lengths = pc.subtract(pc.list_value_length(pieces), pc.cast(pc.equal(normalised, ""), pa.int32()))
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(lengths)])
+    return pa.ListArray.from_arrays(offsets, pc.filter(words, pc.not_equal(words, "")))
 
 
 def _collapse_spaces(column: pa.Array) -> pa.Array:
