@@ -85,7 +85,10 @@ def verify_in_database(conn: Connection, start: Checkpoint) -> VerifyReport:
     after = _LOG.c.seq > start.seq
     candidates: list[tuple[int, int, str]] = []  # (first bad seq, rank at equal seq, reason)
 
-    edited = conn.execute(select(func.min(_LOG.c.seq)).where(after, _LOG.c.hash != entry_hash_sql())).scalar_one()
+    # min(seq + 0), not min(seq): PostgreSQL turns min of an indexed column into a walk of the index
+    # row by row; over an expression it scans in bulk, in parallel where its statistics allow
+    # (100k entries: 437 ms -> 328 ms without statistics).
+    edited = conn.execute(select(func.min(_LOG.c.seq + 0)).where(after, _LOG.c.hash != entry_hash_sql())).scalar_one()
     if edited is not None:
         candidates.append((edited, 2, HASH_MISMATCH))
 

@@ -32,6 +32,10 @@ class Backend(Protocol):
         """Make ``data`` readable as the relation ``name`` inside ``conn``'s transaction."""
         ...
 
+    def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
+        """Insert ``data``, which holds every column of ``target``, into ``target`` without staging."""
+        ...
+
 
 class DuckDBBackend:
     """Copies the Arrow table into a temporary table through DuckDB's Arrow scan."""
@@ -52,6 +56,10 @@ class DuckDBBackend:
         # the table anyway, while a DROP would only raise again and hide the cause.
         staged.drop(conn)
 
+    def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
+        # Positional, so the columns go in the table's order; the Arrow scan is the whole insert.
+        conn.connection.driver_connection.from_arrow(data.select([c.name for c in target.columns])).insert_into(target.name)
+
 
 class PostgresBackend:
     """COPYs the rows into a temporary table dropped when the staging ends (or the transaction)."""
@@ -64,18 +72,24 @@ class PostgresBackend:
     ) -> Iterator[TableClause]:
         staged = _temporary(name, columns, postgresql_on_commit="DROP")
         staged.create(conn)
-        names = [c.name for c in columns]
-        statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
-            pgsql.Identifier(name), pgsql.SQL(", ").join(map(pgsql.Identifier, names))
-        )
-        values = [data.column(n).to_pylist() for n in names]
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in zip(*values, strict=True):
-                copy.write_row(row)
+        _copy(conn, name, [c.name for c in columns], data)
         yield staged
         # Not in a ``finally``: after an error the transaction is aborted and its rollback
         # removes the table anyway, while a DROP would only raise again and hide the cause.
         staged.drop(conn)
+
+    def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
+        _copy(conn, target.name, [c.name for c in target.columns], data)
+
+
+def _copy(conn: Connection, table_name: str, names: Sequence[str], data: pa.Table) -> None:
+    statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+        pgsql.Identifier(table_name), pgsql.SQL(", ").join(map(pgsql.Identifier, names))
+    )
+    values = [data.column(n).to_pylist() for n in names]
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
 
 
 def _temporary(name: str, columns: Sequence[Column[Any]], **options: Any) -> Table:

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Column, Connection, Engine, create_engine, inspect
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.sql.expression import Executable, TableClause
@@ -54,6 +54,10 @@ class Store:
     ) -> AbstractContextManager[TableClause]:
         """Expose ``data`` as relation ``name`` in ``conn`` through the backend's native fast path."""
         return self.backend.stage(conn, name, columns, data)
+
+    def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
+        """Insert ``data`` (every column of ``target``) straight into ``target`` by the native fast path."""
+        self.backend.append(conn, target, data)
 
     def fetch_arrow(self, conn: Connection, statement: Executable) -> pa.Table:
         """The rows of a Core ``statement`` as an Arrow table (see :func:`fetch_arrow`)."""
