@@ -85,7 +85,8 @@ def build_repo(target: Path) -> Path:
     for part in ("kpigov.yaml", "kpi_specs", "policies", "expectations"):
         source = ROOT / part
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, target / part)
-    originals = sorted(p for p in (target / "kpi_specs").rglob("*.yaml") if "derived" not in p.read_text())
+    originals = sorted(p for p in (target / "kpi_specs").rglob("*.yaml")
+                       if not p.name.endswith("_test.yaml") and "derived" not in p.read_text())  # KPIs, not policy tests
     copy, index = 0, 0
     while 13 + copy < COPIES:
         source = originals[index % len(originals)]
