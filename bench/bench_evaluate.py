@@ -5,7 +5,8 @@ Prints, measured in the same run on the same DuckDB store:
 - the full ``kpigov.evaluate`` run with the real Great Expectations gates;
 - its KPI part (gates off) against ONE hand-written SQL query computing the same per-week
   components over the same range (target ≤ 1.5×);
-- the gate time against one hand-written SQL query checking the same expectations (target ≤ 2×);
+- the gate time against one hand-written SQL query checking the same expectations (target ≤ 2×),
+  best of ``--repeat`` after a first run that imports Great Expectations (reported apart);
 - peak RSS of the measuring process (target ≤ 1 GiB).
 
 Numbers only, no pass/fail. The store is built once into ``--store`` (reused when present).
@@ -165,13 +166,19 @@ def measure(store_path: Path, repeat: int, memory_limit: str) -> dict[str, float
                 kpi_runs.append(time.perf_counter() - started)
                 assert run.ok, run.error
             started = time.perf_counter()
-            run_gates(store, project)
-            gates = time.perf_counter() - started
+            run_gates(store, project)  # the first run imports Great Expectations (~2.5 s): reported apart
+            first_gates = time.perf_counter() - started
+            gate_runs = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                run_gates(store, project)
+                gate_runs.append(time.perf_counter() - started)
+            gates = min(gate_runs)
             started = time.perf_counter()
             full = evaluate(store, project, order, "0" * 64, AS_OF)
             full_seconds = time.perf_counter() - started
     return {"kpis": len(order), "kpi_part": min(kpi_runs), "hand_kpis": hand_kpis, "gates": gates,
-            "hand_gates": hand_gates, "full": full_seconds, "statuses": sorted({k.status.value for k in full.kpis})}
+            "hand_gates": hand_gates, "first_gates": first_gates, "full": full_seconds, "statuses": sorted({k.status.value for k in full.kpis})}
 
 
 def main() -> None:
@@ -203,7 +210,8 @@ def main() -> None:
     print(f"KPI part (gates off)     {m['kpi_part']:8.2f} s   hand-written SQL {m['hand_kpis']:.2f} s   "
           f"ratio {m['kpi_part'] / m['hand_kpis']:.2f}x (target <= 1.5x)")
     print(f"GX gates                 {m['gates']:8.2f} s   hand-written SQL {m['hand_gates']:.2f} s   "
-          f"ratio {m['gates'] / m['hand_gates']:.2f}x (target <= 2x)")
+          f"ratio {m['gates'] / m['hand_gates']:.2f}x (target <= 2x; best of {args.repeat} after a warm-up)")
+    print(f"first gate run of the process (imports Great Expectations) {m['first_gates']:.2f} s")
     print(f"peak RSS (measuring process) {rss:,.0f} MiB (target <= 1024 MiB)")
 
 
