@@ -47,6 +47,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.sql.expression import ColumnElement, Select, TableClause, column, table
+from sqlalchemy.schema import CreateTableAs
 
 from kpigov.ingest.rules import CIBRules
 from kpigov.ingest.text import word_lists
@@ -339,9 +340,7 @@ def _scratch() -> Iterator[Connection]:
 
 def _materialise(conn: Connection, name: str, statement: Select[tuple[object, ...]]) -> TableClause:
     """The rows of ``statement`` as the scratch DuckDB's temporary table ``name``, computed once."""
-    compiled = statement.compile(conn)
-    parameters = [compiled.params[key] for key in compiled.positiontup or ()]
-    conn.connection.driver_connection.execute(f"CREATE TEMP TABLE {name} AS {compiled}", parameters)
+    conn.execute(CreateTableAs(statement, name, temporary=True))
     return table(name, *(column(c.name) for c in statement.selected_columns))
 
 
