@@ -53,7 +53,7 @@ def test_slices_find_exactly_the_brute_force_pairs(store_url: str, tmp_path: Pat
     rules = CIBRules(min_accounts=2, window=timedelta(minutes=20), min_similarity=similarity)
     expected = brute_force(described, rules)
     assert len(expected) > 20
-    for slice_posts in (1, 7, 40, 10_000):
+    for slice_posts in (3, 7, 40, 10_000):  # 3: many slices, each pair across boundaries; 10,000: one slice
         assert found_pairs(store_url, rules, slice_posts, ids) == expected, slice_posts
 
 
