@@ -60,12 +60,23 @@ if HttpToolsProtocol is not None:
         def data_received(self, data: bytes) -> None:
             if self.transport.is_closing():
                 return  # refused (or closing): nothing more is parsed
-            if self._in_head:
+            if not self._in_head:
+                super().data_received(data)
+                return
+            budget = MAX_HEAD_BYTES - self._head_bytes
+            if len(data) <= budget:
                 self._head_bytes += len(data)
-                if self._head_bytes > MAX_HEAD_BYTES:
-                    self._refuse_head()
-                    return
-            super().data_received(data)
+                super().data_received(data)
+                return
+            # More than the head may still take: parse what it may take, then look where the parser is.
+            # One read often carries the head *and* a large body; only the head is bounded here (the
+            # body has its own bound, a 413 from the limits middleware).
+            self._head_bytes = MAX_HEAD_BYTES
+            super().data_received(data[:budget])
+            if self._in_head and not self.transport.is_closing():
+                self._refuse_head()  # the budget is spent and the head has not ended
+                return
+            self.data_received(data[budget:])  # a body, or the next pipelined request's head
 
         def on_headers_complete(self) -> None:
             self._in_head = False

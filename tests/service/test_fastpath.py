@@ -143,6 +143,25 @@ def test_an_oversized_request_head_is_refused_with_431(service_url: str, pieces:
         assert ok.status_code == 200
 
 
+@pytest.mark.skipif(BoundedHttpToolsProtocol is None, reason="httptools is not installed (h11 bounds heads itself)")
+@pytest.mark.parametrize("body_bytes", [LIMITS.max_body_bytes - 100, MAX_HEAD_BYTES * 2, (1 << 20) + 1])
+def test_a_small_head_read_together_with_a_large_body_is_not_a_large_head(service_url: str, body_bytes: int) -> None:
+    """One read that carries a small head and a large body: only the head counts against the head bound."""
+    host, port = service_url.removeprefix("http://").split(":")
+    body = b'{"principal": "' + b"x" * body_bytes + b'"}'
+    head = b"POST /v1/access/check HTTP/1.1\r\nHost: t\r\ncontent-type: application/json\r\n" \
+           b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        try:
+            sock.sendall(head + body)  # one write: the server's first read holds the head and body bytes
+        except OSError:
+            pass  # refused before the whole body was read: the status is asserted next
+        answer = sock.recv(4096)
+    status = int(answer.split(b" ", 2)[1])
+    # under the body bound: FastAPI judges the body (422, no action or resource); over it: 413; never 431
+    assert status == (413 if len(body) > LIMITS.max_body_bytes else 422), answer[:200]
+
+
 def test_keep_alive_requests_each_get_the_full_head_budget(service_url: str) -> None:
     with httpx.Client(base_url=service_url) as client:
         for _ in range(5):  # 5 heads of ~40 KiB on one connection: each is under the bound on its own
