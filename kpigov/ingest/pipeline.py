@@ -1,9 +1,12 @@
 """``ingest_file``: one file, one transaction, one ``ingest_batches`` row.
 
-Order inside the transaction: adapter batches → row flags → insert of the ids not yet stored
-(native bulk path) → quarantine rows → dedup over the batch and what it touches → the link ratio of
-the accounts the batch touched (kpigov.ingest.accounts) → CIB → sentiment
-→ the batch record. Any exception rolls all of it back, so the store is exactly as before.
+Two threads share the work (``kpigov.ingest.prefetch``). A worker reads the adapter's batches and
+prepares each one (row flags, source stamp, normalised text, ``mention_id`` and ``content_hash``,
+first occurrence of each id in the batch: ``_prepared``) while the database inserts the previous
+one. Then, in the file's transaction, in this order: insert of the ids not yet stored (native
+bulk path) → quarantine rows → dedup over the batch and what it touches → the link ratio of the
+accounts the batch touched (kpigov.ingest.accounts) → CIB → sentiment → the batch record. Any
+exception, in either thread, rolls all of it back, so the store is exactly as before.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import hashlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import BigInteger, Column, Connection, Text, func, insert, select
+import pyarrow.compute as pc
+from sqlalchemy import Connection, Insert, func, insert, select
+from sqlalchemy.sql.expression import TableClause
 
 from kpigov.ingest.accounts import judge_link_ratio
 from kpigov.ingest.adapters import Adapter, get_adapter
@@ -27,19 +32,16 @@ from kpigov.ingest.dedup import deduplicate
 from kpigov.ingest.entities import EntityResolver
 from kpigov.ingest.errors import IngestError
 from kpigov.ingest.flags import apply_row_flags
-from kpigov.ingest.rows import Quarantined
+from kpigov.ingest.prefetch import prefetched
+from kpigov.ingest.rows import AdapterChunk, Quarantined
 from kpigov.ingest.rules import IngestRules
 from kpigov.ingest.scoring import SentimentScorer, score_unscored
-from kpigov.ingest.text import normalised_texts
+from kpigov.ingest.text import IdentityHasher, normalised_texts
 from kpigov.store import schema
-from kpigov.store.functions import sha256_hex
 from kpigov.store.store import Store
 
 m = schema.mentions
 _INCOMING = "kpigov_incoming"
-_HASHED = frozenset({"mention_id", "content_hash"})
-_NORMALISED = Column("normalised_text", Text)
-_ROW = Column("kpigov_row", BigInteger)
 
 
 @dataclass(frozen=True)
@@ -95,17 +97,17 @@ def ingest_file(
     counts = Counter[str]()
     reasons = Counter[str]()
     flags = Counter[str]()
-    with store.transaction() as conn:
-        for chunk in adapter.read(path, encoding=encoding, batch_size=batch_size, resolver=entity_resolver):
-            mentions, fired = apply_row_flags(chunk.mentions, rules.bots, rules.employees)
-            loaded = _insert_new(store, conn, _stamp(mentions, adapter.name, batch_id))
-            flags.update(fired)
-            _quarantine(conn, chunk.quarantined, adapter.name, batch_id)
-            reasons.update(q.reason for q in chunk.quarantined)
-            counts["read"] += chunk.rows_read
+    chunks = adapter.read(path, encoding=encoding, batch_size=batch_size, resolver=entity_resolver)
+    with store.transaction() as conn, prefetched(_prepared(chunks, rules, adapter.name, batch_id)) as batches:
+        for batch in batches:  # the next batch is read and prepared while this one is inserted
+            loaded = _insert_new(store, conn, batch.rows)
+            flags.update(batch.fired)
+            _quarantine(conn, batch.quarantined, adapter.name, batch_id)
+            reasons.update(q.reason for q in batch.quarantined)
+            counts["read"] += batch.rows_read
             counts["loaded"] += loaded
-            counts["present"] += mentions.num_rows - loaded
-            if progress is not None:
+            counts["present"] += batch.valid - loaded
+            if progress is not None and batch.rows_read:  # a first batch's earlier slices read nothing new
                 progress(counts["read"])
         deduplicate(conn, rules.dedup, batch_id)
         flags.update(judge_link_ratio(conn, rules.bots, batch_id))
@@ -136,6 +138,50 @@ def ingest_file(
     return report
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """One adapter batch made ready for the insert, in the prefetch thread: flagged, stamped,
+    identified (``mention_id``, ``content_hash``), and cut to each id's first occurrence."""
+
+    rows: pa.Table  # the full mentions schema
+    valid: int  # the batch's valid rows, before repeats of an id within the batch were dropped
+    fired: Counter[str]
+    quarantined: tuple[Quarantined, ...]
+    rows_read: int
+
+
+def _prepared(chunks: Iterator[AdapterChunk], rules: IngestRules, source: str, batch_id: str) -> Iterator[_Prepared]:
+    try:
+        with IdentityHasher() as hasher:
+            for chunk in _slow_start(chunks):
+                mentions, fired = apply_row_flags(chunk.mentions, rules.bots, rules.employees)
+                mentions = _identified(hasher, _stamp(mentions, source, batch_id))
+                yield _Prepared(_first_occurrences(mentions), mentions.num_rows, fired, chunk.quarantined, chunk.rows_read)
+    finally:  # the adapter's file is closed here, in the thread reading it, when the ingest stops early
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _slow_start(chunks: Iterator[AdapterChunk], pieces: int = 4, min_rows: int = 10_000) -> Iterator[AdapterChunk]:
+    """The first chunk in ``pieces`` slices, the others as they come.
+
+    The database waits for the first batch to be prepared, the one stretch of an ingest where the
+    prefetch cannot overlap anything: smaller first pieces shorten that wait. A file's row order
+    is kept, so first occurrences stay first; the quarantined rows and the count of rows read go
+    with the last slice (progress never runs ahead of what is inserted).
+    """
+    for index, chunk in enumerate(chunks):
+        size = -(-chunk.mentions.num_rows // pieces)
+        if index or size < min_rows:
+            yield chunk
+            continue
+        for start in range(0, chunk.mentions.num_rows, size):
+            last = start + size >= chunk.mentions.num_rows
+            yield AdapterChunk(chunk.mentions.slice(start, size), chunk.quarantined if last else (),
+                               chunk.rows_read if last else 0)
+
+
 def _stamp(mentions: pa.Table, source: str, batch_id: str) -> pa.Table:
     for name, value in (("source", source), ("ingest_batch", batch_id)):
         column = pa.array([value] * mentions.num_rows, pa.string())
@@ -143,37 +189,48 @@ def _stamp(mentions: pa.Table, source: str, batch_id: str) -> pa.Table:
     return mentions
 
 
-def _insert_new(store: Store, conn: Connection, mentions: pa.Table) -> int:
-    """Insert rows whose id is not stored yet (first occurrence within the batch); returns how many.
-
-    Both hashes are computed by the database over the staged batch (vectorised, no per-row
-    Python): ``mention_id`` from platform and native id, ``content_hash`` from the text Arrow
-    normalised. An id already stored is left alone: this anti-join is what keeps re-ingesting
-    idempotent (DuckDB stores have no primary key to refuse it).
-
-    Shaped for a table that grows to millions of rows (``bench/bench_ingest.py``): the batch's first
-    occurrences come from a narrow ``min(row) GROUP BY platform, native_id`` (a window over the
-    wide rows cost half the statement), and the stored ids are found by probing ``mentions`` with
-    the batch's ids (a hash of the batch, a scan of one column), not by hashing every stored id
-    for each batch, which grew with the table.
-    """
+def _identified(hasher: IdentityHasher, mentions: pa.Table) -> pa.Table:
+    """Both identities, vectorised: ``mention_id`` from platform and native id, ``content_hash`` from
+    the text Arrow normalised (see ``kpigov.ingest.text``)."""
     if not mentions.num_rows:
+        return mentions
+    normalised = normalised_texts(mentions.column("text"))
+    ids, hashes = hasher.identities(mentions.column("platform"), mentions.column("native_id"), normalised)
+    for name, values in (("mention_id", ids), ("content_hash", hashes)):
+        mentions = mentions.set_column(mentions.schema.get_field_index(name), name, values)
+    return mentions
+
+
+def _first_occurrences(mentions: pa.Table) -> pa.Table:
+    """The rows whose ``mention_id`` has not occurred earlier in the batch (a file that repeats a post
+    loads its first copy; the others count as already present)."""
+    ids = mentions.column("mention_id")
+    if pc.count_distinct(ids).as_py() == mentions.num_rows:
+        return mentions  # the common case: no repeats, nothing to look up
+    rows = pa.array(range(mentions.num_rows), pa.int64())
+    first = pa.table({"id": ids, "row": rows}).group_by("id", use_threads=False).aggregate([("row", "min")])
+    return mentions.filter(pc.is_in(rows, value_set=first.column("row_min")))
+
+
+def _insert_new(store: Store, conn: Connection, rows: pa.Table) -> int:
+    """Insert the rows whose ``mention_id`` is not stored yet; returns how many.
+
+    An id already stored is left alone: this anti-join is what keeps re-ingesting idempotent
+    (DuckDB stores have no primary key to refuse it). Shaped for a table that grows to millions of
+    rows (``bench/bench_ingest.py``): one statement reads the batch where the backend has it
+    (DuckDB: the Arrow table in place, no staging copy), and the stored ids are found by probing
+    ``mentions`` with the batch's ids (a hash of the batch, a scan of one column), not by hashing
+    every stored id for each batch, which grew with the table.
+    """
+    if not rows.num_rows:
         return 0
-    staged = (mentions.append_column(_NORMALISED.name, normalised_texts(mentions.column("text")))
-              .append_column(_ROW.name, pa.array(range(mentions.num_rows), pa.int64())))
-    columns = [c for c in m.columns if c.name not in _HASHED]
-    with store.stage(conn, _INCOMING, [*columns, _NORMALISED, _ROW], staged) as incoming:
-        first = select(func.min(incoming.c[_ROW.name])).group_by(incoming.c.platform, incoming.c.native_id)
-        identified = select(
-            *(incoming.c[c.name] for c in columns),
-            func.substr(sha256_hex(func.concat(incoming.c.platform, ":", incoming.c.native_id)), 1, 32).label("mention_id"),
-            sha256_hex(incoming.c[_NORMALISED.name]).label("content_hash"),
-        ).where(incoming.c[_ROW.name].in_(first)).subquery("identified")
-        stored = select(m.c.mention_id).where(m.c.mention_id.in_(select(identified.c.mention_id)))
-        fresh = select(*(identified.c[c.name] for c in m.columns)).where(identified.c.mention_id.not_in(stored))
-        statement = insert(m).from_select([c.name for c in m.columns], fresh)
-        # SQLAlchemy only reports an INSERT … SELECT's rowcount when asked to keep it.
-        return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+
+    def statement(incoming: TableClause) -> Insert:
+        stored = select(m.c.mention_id).where(m.c.mention_id.in_(select(incoming.c.mention_id)))
+        fresh = select(*(incoming.c[c.name] for c in m.columns)).where(incoming.c.mention_id.not_in(stored))
+        return insert(m).from_select([c.name for c in m.columns], fresh)
+
+    return store.insert_select(conn, _INCOMING, list(m.columns), rows, statement)
 
 
 def _quarantine(conn: Connection, rows: tuple[Quarantined, ...], source: str, batch_id: str) -> None:

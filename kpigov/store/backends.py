@@ -2,23 +2,32 @@
 
 Everything else (DDL, inserts, dedup, flags) is shared SQLAlchemy Core. The fast paths are the
 ones measured in DEPENDENCIES.md: DuckDB reads the Arrow table with its Arrow scan (no per-row
-Python), PostgreSQL receives rows through ``COPY … FROM STDIN``. Both stage into a temporary table
-dropped when the staging ends: on DuckDB a *registered* Arrow table would be scanned in place, but
+Python), PostgreSQL receives rows through ``COPY … FROM STDIN``.
+
+``stage`` copies the rows into a temporary table dropped when the staging ends, for statements
+that read them more than once. On DuckDB a *registered* Arrow table would be scanned in place, but
 inside a transaction DuckDB keeps every unregistered view's Arrow data alive until the commit, so
 a file ingested batch by batch in one transaction would hold all its batches in memory (4.8 GB at
 10M rows); a temporary table lives in DuckDB's buffer manager, under its ``memory_limit``.
+
+``insert_select`` runs one ``INSERT … SELECT`` over the rows. DuckDB scans the Arrow table in place
+through a relation's ``query`` (its view lives for that one statement and keeps nothing until the
+commit, measured over 40 batches), so the rows are not copied twice; PostgreSQL stages them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 import pyarrow as pa
 from psycopg import sql as pgsql
-from sqlalchemy import Column, Connection, MetaData, Table
+from sqlalchemy import Column, Connection, Insert, MetaData, Table
 from sqlalchemy.sql.expression import TableClause
+
+#: Builds the INSERT … SELECT that reads the rows, given the relation they are readable as.
+InsertFrom = Callable[[TableClause], Insert]
 
 
 class Backend(Protocol):
@@ -34,6 +43,13 @@ class Backend(Protocol):
 
     def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
         """Insert ``data``, which holds every column of ``target``, into ``target`` without staging."""
+        ...
+
+    def insert_select(
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+    ) -> int:
+        """Run ``statement(relation)`` with ``data`` readable as ``relation`` (named ``name``) once;
+        returns how many rows it inserted."""
         ...
 
 
@@ -60,6 +76,18 @@ class DuckDBBackend:
         # Positional, so the columns go in the table's order; the Arrow scan is the whole insert.
         conn.connection.driver_connection.from_arrow(data.select([c.name for c in target.columns])).insert_into(target.name)
 
+    def insert_select(
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+    ) -> int:
+        relation = _temporary(name, columns)  # only names the columns for SQLAlchemy; never created
+        # Rendered with literal values: a relation's query takes no parameters. The statement is
+        # Core built by kpigov over the rows' own columns, so literals are its few constants.
+        sql = str(statement(relation).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        rows = conn.connection.driver_connection.from_arrow(data.select([c.name for c in columns]))
+        # query() runs a statement that is not a SELECT at once (and once); its result is the count.
+        counted = rows.query(name, sql).fetchall()
+        return int(counted[0][0]) if counted else 0
+
 
 class PostgresBackend:
     """COPYs the rows into a temporary table dropped when the staging ends (or the transaction)."""
@@ -80,6 +108,13 @@ class PostgresBackend:
 
     def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
         _copy(conn, target.name, [c.name for c in target.columns], data)
+
+    def insert_select(
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+    ) -> int:
+        with self.stage(conn, name, columns, data) as staged:
+            # SQLAlchemy only reports an INSERT … SELECT's rowcount when asked to keep it.
+            return conn.execute(statement(staged).execution_options(preserve_rowcount=True)).rowcount
 
 
 def _copy(conn: Connection, table_name: str, names: Sequence[str], data: pa.Table) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.sql.expression import Executable, TableClause
 
 from kpigov.store import migrations, schema
-from kpigov.store.backends import BACKENDS, Backend
+from kpigov.store.backends import BACKENDS, Backend, InsertFrom
 from kpigov.store.errors import (
     NotAKpigovStoreError,
     StoreNotFoundError,
@@ -58,6 +58,13 @@ class Store:
     def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
         """Insert ``data`` (every column of ``target``) straight into ``target`` by the native fast path."""
         self.backend.append(conn, target, data)
+
+    def insert_select(
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+    ) -> int:
+        """Run the ``INSERT … SELECT`` that ``statement`` builds over ``data`` (readable as relation
+        ``name`` of ``columns``) through the native fast path; returns how many rows it inserted."""
+        return self.backend.insert_select(conn, name, columns, data, statement)
 
     def fetch_arrow(self, conn: Connection, statement: Executable) -> pa.Table:
         """The rows of a Core ``statement`` as an Arrow table (see :func:`fetch_arrow`)."""

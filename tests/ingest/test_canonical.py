@@ -67,7 +67,7 @@ def test_foreign_columns_and_non_parquet_files_are_malformed(store: Store, tmp_p
         ingest_file(store, tmp_path / "g.parquet", "canonical", rules=PLAIN_RULES)
 
 
-def test_ids_and_hashes_computed_in_sql_equal_the_python_definitions(store_url: str, tmp_path: Path) -> None:
+def test_ids_and_hashes_computed_vectorised_equal_the_python_definitions(store_url: str, tmp_path: Path) -> None:
     texts = ["Acme  rocks", "ACME @bob http://x.y ok", "Acme 这双鞋太好看了 @李", "acme ΣΑΣ ß ﬁne", None, "acme\x0b\x1c end "]
     rows = [{"platform": "x", "native_id": f"{i}é", "created_at": T, "text": t, "entity": "acme"} for i, t in enumerate(texts)]
     with open_store(store_url, create=True) as store:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 import kpigov.ingest.pipeline as pipeline
-from helpers import FIXTURES, PLAIN_RULES, RESOLVER, mentions, quarantined
+from helpers import FIXTURES, PLAIN_RULES, RESOLVER, mentions, quarantined, write_canonical
 from kpigov.ingest import ingest_file
 from kpigov.store import Store, open_store, schema
 
@@ -92,6 +93,21 @@ def test_batches_and_progress(store: Store) -> None:
                          batch_size=2, progress=seen.append)
     assert seen == [2, 4, 6, 7]
     assert report.rows_loaded == 3 and [r for r, _ in quarantined(store)] == [4, 5, 6, 7]
+
+
+def test_a_first_batch_inserted_in_slices_reports_like_one(store: Store, tmp_path: Path) -> None:
+    """The first batch goes to the database in slices (the prefetch's slow start): repeats across and
+    within slices, quarantined rows and progress are reported as for one batch."""
+    t = datetime(2026, 1, 1)
+    rows = [{"platform": "x", "native_id": str(i % 40_000), "created_at": t + timedelta(seconds=i), "entity": "acme",
+             "text": f"acme {i}"} for i in range(48_000)]
+    rows += [{"platform": "x", "native_id": "bad", "created_at": None, "entity": "acme"}] * 3  # quarantined
+    seen: list[int] = []
+    report = ingest_file(store, write_canonical(tmp_path / "c.parquet", rows), "canonical", rules=PLAIN_RULES,
+                         batch_size=100_000, progress=seen.append)
+    assert (report.rows_read, report.rows_loaded, report.rows_already_present, report.rows_quarantined) == (48_003, 40_000, 8_000, 3)
+    assert seen == [48_003]
+    assert mentions(store, "text")[:1] == [("acme 0",)]  # the first occurrence of a repeated id is the one kept
 
 
 @pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"real data not present at {REAL_DATA} (needs ../shared/data)")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from helpers import mentions, write_canonical
 from kpigov.ingest import DedupRules, IngestRules, KeywordEntityResolver, content_hash, ingest_file, normalise_text
-from kpigov.ingest.text import normalised_texts
+from kpigov.ingest.text import IdentityHasher, mention_id, normalised_texts
 from kpigov.store import open_store
 
 
@@ -88,3 +88,15 @@ def test_vectorised_normalisation_follows_the_definition(texts: list[str | None]
 
     normalised = normalised_texts(pa.array(texts, pa.string())).to_pylist()
     assert [hashlib.sha256(n.encode()).hexdigest() for n in normalised] == [definition(t or "") for t in texts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["x", "reddit", "vk"]), st.text(_TRICKY + "é語", min_size=1, max_size=12),
+                          st.one_of(st.none(), st.text(alphabet=_TRICKY + "é語", max_size=40))), max_size=20))
+def test_vectorised_identities_equal_the_python_definitions(rows: list[tuple[str, str, str | None]]) -> None:
+    """``IdentityHasher`` (DuckDB's sha256 over whole columns) gives ``mention_id`` and ``content_hash``, row by row."""
+    platforms, natives, texts = (pa.array(list(c), pa.string()) for c in zip(*rows)) if rows else (pa.array([], pa.string()),) * 3
+    with IdentityHasher() as hasher:
+        ids, hashes = hasher.identities(platforms, natives, normalised_texts(texts))
+    assert ids.to_pylist() == [mention_id(p, n) for p, n, _ in rows]
+    assert hashes.to_pylist() == [content_hash(t) for _, _, t in rows]
