@@ -11,6 +11,7 @@ at ``--rows 10000000`` (rows are generated and ingested in streamed batches, nev
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -103,7 +104,7 @@ def bare_native_insert(url: str, path: Path, batch_size: int) -> float:
         with store.transaction() as conn:
             for table in batches:  # the native path straight into the table (DuckDB's Arrow scan), no staging
                 store.append(conn, schema.mentions, table)
-        return time.perf_counter() - started
+    return time.perf_counter() - started  # committed and closed, as the ingest is measured
 
 
 def peak_rss_mib() -> float:
@@ -158,7 +159,13 @@ def main(argv: list[str]) -> None:
         folder = Path(tmp)
         source = folder / "mentions.parquet"
         started = time.perf_counter()
-        write_parquet(source, args.rows, args.batch_size)
+        # In a child process: what generating rows leaves in this process's allocator would count in
+        # the ingest's peak RSS, which is meant to be what `kpigov ingest` itself holds.
+        generator = multiprocessing.get_context("spawn").Process(target=write_parquet, args=(source, args.rows, args.batch_size))
+        generator.start()
+        generator.join()
+        if generator.exitcode:
+            raise SystemExit(f"generating the rows failed (exit code {generator.exitcode})")
         print(f"generated {args.rows:,} canonical mentions in {time.perf_counter() - started:.1f} s "
               f"({source.stat().st_size / 2**20:.0f} MiB Parquet)")
         url = f"duckdb:///{folder / 'kpigov.duckdb'}?memory_limit={args.memory_limit}"
@@ -166,24 +173,31 @@ def main(argv: list[str]) -> None:
         cib = kpigov.ingest.pipeline.flag_coordination = CIBTimer()
         try:
             with open_store(url, create=True) as store:
+                started = time.perf_counter()
                 report = ingest_file(store, source, "canonical", rules=rules, batch_size=args.batch_size)
+                committed = time.perf_counter() - started
                 with store.transaction() as conn:
                     collapsed = conn.execute(select(func.count()).where(schema.mentions.c.duplicate_of.is_not(None))).scalar_one()
+            closed = time.perf_counter() - started - committed
         finally:
             kpigov.ingest.pipeline.flag_coordination = cib.wrapped
         ingest_peak = peak_rss_mib()
-        rate = report.rows_loaded / report.seconds
-        print(f"ingest + dedup + flags: {report.rows_loaded:,} mentions in {report.seconds:.2f} s = {rate:,.0f} mentions/s "
-              f"({collapsed:,} collapsed, flags {dict(report.flags)}, {report.cib_clusters} CIB clusters)")
+        # The rate counts what a user waits for: the ingest, its commit, and the checkpoint DuckDB
+        # makes when the store is closed (the report's own seconds stop before the commit).
+        total = committed + closed
+        rate = report.rows_loaded / total
+        print(f"ingest + dedup + flags: {report.rows_loaded:,} mentions in {total:.2f} s = {rate:,.0f} mentions/s "
+              f"(in the transaction {report.seconds:.2f} s, commit {committed - report.seconds:.2f} s, close {closed:.2f} s; "
+              f"{collapsed:,} collapsed, flags {dict(report.flags)}, {report.cib_clusters} CIB clusters)")
         if args.cib:
-            print(f"CIB detection: {cib.seconds:.2f} s = {cib.seconds / report.seconds:.0%} of the ingest; "
-                  f"the ingest without it: {report.seconds - cib.seconds:.2f} s")
+            print(f"CIB detection: {cib.seconds:.2f} s = {cib.seconds / total:.0%} of the ingest; "
+                  f"the ingest without it: {total - cib.seconds:.2f} s")
         print(f"peak RSS of the ingest: {ingest_peak:,.0f} MiB" if reset else
               "peak RSS of the ingest: not measurable (/proc/self/clear_refs not writable)")
         if not args.skip_bare:
             bare = bare_native_insert(f"duckdb:///{folder / 'bare.duckdb'}?memory_limit={args.memory_limit}", source, args.batch_size)
             print(f"bare native DuckDB insert of the same rows: {bare:.2f} s = {args.rows / bare:,.0f} rows/s; "
-                  f"ingest takes {report.seconds / bare:.1f}x the bare insert")
+                  f"ingest takes {total / bare:.1f}x the bare insert")
     print(f"peak RSS of the whole run (VmHWM): {peak_rss_mib():,.0f} MiB")
 
 

@@ -1,7 +1,8 @@
-"""``kpigov sample``, ``kpigov ingest`` and ``kpigov sentiment-audit`` end to end, through the CLI."""
+"""``kpigov sample``, ``kpigov ingest``, ``kpigov rejudge`` and ``kpigov sentiment-audit`` end to end, through the CLI."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,44 @@ def test_an_outcomes_file_without_its_header_fails_with_1(tmp_path: Path) -> Non
     bad.write_text("week,sales\n2026-01-05,1\n")
     code, output = _run("ingest", bad, "--source", "outcomes", "--repo", ROOT, "--store", f"duckdb:///{tmp_path / 's.duckdb'}")
     assert code == 1 and "missing series, period_start, topic, value" in output
+
+
+def test_rejudge_is_a_dry_run_until_applied_and_the_applied_run_is_audited(sample_week: Path, tmp_path: Path,
+                                                                          example_repo: Path) -> None:
+    """Rows loaded under looser rules are judged again after the repository's bot threshold changes."""
+    url = f"duckdb:///{tmp_path / 's.duckdb'}"
+    code, output = _run("ingest", sample_week, "--source", "canonical", "--repo", example_repo, "--store", url, "--no-lineage")
+    assert code == 0, output
+    code, output = _run("rejudge", "--repo", example_repo, "--store", url)
+    assert code == 0 and "dry run: 0 of" in output, output  # nothing changed in the rules: nothing to change
+    bots = [p for p in example_repo.rglob("*.yaml") if "max_followers: 25" in p.read_text()]
+    assert len(bots) == 1
+    bots[0].write_text(bots[0].read_text().replace("max_followers: 25", "max_followers: 2500"))
+    before = _flags(url)
+    code, output = _run("rejudge", "--repo", example_repo, "--store", url, "--format", "json")
+    assert code == 0, output
+    dry = json.loads(output[output.index("{"):])
+    assert not dry["applied"] and dry["changed"]["is_bot"] > 0 and dry["audit_seq"] is None
+    assert _flags(url) == before
+    code, output = _run("rejudge", "--repo", example_repo, "--store", url, "--apply")
+    assert code == 0 and f"{dry['rows_changed']:,} of" in output and "audit entry" in output, output
+    assert sum(a != b for a, b in zip(before, _flags(url), strict=True)) == dry["rows_changed"]
+    code, output = _run("audit", "verify", "--repo", example_repo, "--store", url)
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "yaml"], "must be text or json"),
+    (["--store", "duckdb:////nonexistent/dir/s.duckdb"], "s.duckdb"),
+    (["--dedup", "dedup/nope"], "dedup/nope"),
+])
+def test_rejudge_bad_input_exits_2(example_repo: Path, args: list[str], message: str) -> None:
+    code, output = _run("rejudge", "--repo", example_repo, *args)
+    assert code == 2 and message in output, output
+
+
+def _flags(url: str) -> list[tuple[object, ...]]:
+    m = schema.mentions
+    with open_store(url, create=False) as store, store.transaction() as conn:
+        return [tuple(r) for r in conn.execute(select(m.c.mention_id, m.c.is_bot, m.c.is_spam, m.c.is_employee,
+                                                      m.c.duplicate_of, m.c.cib_cluster).order_by(m.c.mention_id))]

@@ -1,4 +1,4 @@
-"""``kpigov sample``, ``kpigov ingest`` and ``kpigov sentiment-audit``: mention data in and checked.
+"""``kpigov sample``, ``kpigov ingest``, ``kpigov rejudge`` and ``kpigov sentiment-audit``: mention data in and checked.
 
 Every command finds its store the same way (:func:`kpigov.store.resolve_store_url`). Input is
 checked before the store is opened, so a typo in a path, a source name or the repository leaves
@@ -148,6 +148,57 @@ def _ingest_outcomes(files: list[Path], repo: Path, store_url: str | None, *, li
                 err.print(f"[yellow]quarantined[/] {path}:{q.row_number}: {q.reason}", soft_wrap=True)
     trail.close()
     _print_problems(trail.problems)
+
+
+@app.command()
+def rejudge(
+    repo: Path = _REPO,
+    store_url: str | None = _STORE,
+    dedup: str | None = typer.Option(None, "--dedup", help="DedupPolicy to apply when the repository has several."),
+    apply: bool = typer.Option(False, "--apply", help="Change the store (default: dry run, report only)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text | json"),
+) -> None:
+    """Judge every stored mention again under the repository's current dedup, bot, spam, employee and CIB rules."""
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kpigov.ingest import IngestError
+    from kpigov.ingest.from_specs import ingest_setup
+    from kpigov.ingest.rejudge import JUDGED, RejudgeReport, rejudge_store
+    from kpigov.lineage import AuditKind, AuditLog, AuditRecord
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--format")
+    project = _project(repo)
+    try:
+        setup = ingest_setup(project, dedup=dedup)
+    except IngestError as exc:
+        fail(str(exc))
+    with _store(store_url, project, create=False) as store:
+
+        def audit(conn: object, report: RejudgeReport) -> int:  # committed with the changes, or neither
+            record = AuditRecord(AuditKind.FLAGS_REJUDGED, setup.dedup_ref,
+                                 {**report.to_json(), "rules": setup.dedup_ref}, "kpigov rejudge")
+            return AuditLog(store).append_many([record], conn=conn)[0].seq  # type: ignore[arg-type]
+
+        try:
+            report = rejudge_store(store, setup.rules, apply=apply, before_commit=audit)
+        except SQLAlchemyError as exc:  # one transaction: nothing was changed, nothing was audited
+            fail(f"nothing rejudged, the store is unchanged: {str(exc).splitlines()[0]}", ExitCode.FAILED)
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    table = Table(title=f"rejudged under {setup.dedup_ref} and the repository's exclusion rules", title_justify="left",
+                  box=box.SIMPLE)
+    for name, justify in (("column", "left"), ("rows before", "right"), ("rows after", "right"), ("rows changed", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in JUDGED:
+        table.add_row(name, f"{report.before[name]:,}", f"{report.after[name]:,}", f"{report.changed[name]:,}")
+    err.print(table)
+    verb = "changed" if apply else "would change"
+    err.print(f"{'[green]✓[/] ' if apply else 'dry run: '}{report.rows_changed:,} of {report.rows:,} mention(s) {verb} "
+              f"in {report.seconds:.1f} s" + (f" (audit entry {report.audit_seq})" if report.audit_seq else " (use --apply to write)"))
 
 
 @app.command("sentiment-audit")

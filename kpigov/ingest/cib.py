@@ -75,12 +75,14 @@ _PAIR_SCHEMA = pa.schema([("mention_a", pa.string()), ("account_a", pa.string())
 
 
 def flag_coordination(
-    store: Store, conn: Connection, rules: CIBRules, ingest_batch: str, *, slice_posts: int = SLICE_POSTS
+    store: Store, conn: Connection, rules: CIBRules, ingest_batch: str | None, *, slice_posts: int = SLICE_POSTS
 ) -> int:
-    """Set ``cib_cluster`` on coordinated posts near ``ingest_batch``; returns the number of clusters."""
-    span = conn.execute(
-        select(func.min(m.c.created_at), func.max(m.c.created_at)).where(m.c.ingest_batch == ingest_batch)
-    ).one()
+    """Set ``cib_cluster`` on coordinated posts near ``ingest_batch`` (None: over the whole store's
+    time span); returns the number of clusters."""
+    span_of = select(func.min(m.c.created_at), func.max(m.c.created_at))
+    if ingest_batch is not None:
+        span_of = span_of.where(m.c.ingest_batch == ingest_batch)
+    span = conn.execute(span_of).one()
     if span[0] is None:
         return 0
     pairs = coordinated_pairs(conn, span[0] - rules.window, span[1] + rules.window, rules, slice_posts=slice_posts)

@@ -156,7 +156,9 @@ def _prepared(chunks: Iterator[AdapterChunk], rules: IngestRules, source: str, b
             for chunk in _slow_start(chunks):
                 mentions, fired = apply_row_flags(chunk.mentions, rules.bots, rules.employees)
                 mentions = _identified(hasher, _stamp(mentions, source, batch_id))
-                yield _Prepared(_first_occurrences(mentions), mentions.num_rows, fired, chunk.quarantined, chunk.rows_read)
+                # One chunk per column, made here rather than by the database's thread (see kpigov.store.backends).
+                rows = _first_occurrences(mentions).combine_chunks()
+                yield _Prepared(rows, mentions.num_rows, fired, chunk.quarantined, chunk.rows_read)
     finally:  # the adapter's file is closed here, in the thread reading it, when the ingest stops early
         close = getattr(chunks, "close", None)
         if close is not None:

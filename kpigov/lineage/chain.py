@@ -46,6 +46,7 @@ class AuditKind(StrEnum):
     RETENTION_ENFORCED = "retention_enforced"
     ACCESS_DECISION = "access_decision"
     RETIREMENT_DECISION = "retirement_decision"
+    FLAGS_REJUDGED = "flags_rejudged"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,10 @@ inside a transaction DuckDB keeps every unregistered view's Arrow data alive unt
 a file ingested batch by batch in one transaction would hold all its batches in memory (4.8 GB at
 10M rows); a temporary table lives in DuckDB's buffer manager, under its ``memory_limit``.
 
+DuckDB is given contiguous columns (``_contiguous``): its optimistic writer turns an Arrow table of
+many small chunks into row groups that the checkpoint must rewrite, which took 1.6 s per million
+mentions when the store was closed, more than the insert itself (``bench/bench_ingest.py``).
+
 ``insert_select`` runs one ``INSERT … SELECT`` over the rows. DuckDB scans the Arrow table in place
 through a relation's ``query`` (its view lives for that one statement and keeps nothing until the
 commit, measured over 40 batches), so the rows are not copied twice; PostgreSQL stages them.
@@ -66,7 +70,7 @@ class DuckDBBackend:
         staged.create(conn)
         # The raw connection must be the engine's: a second duckdb.connect() on the same file
         # is refused ("different configuration"). insert_into matches columns by position.
-        conn.connection.driver_connection.from_arrow(data.select([c.name for c in columns])).insert_into(name)
+        conn.connection.driver_connection.from_arrow(_contiguous(data, columns)).insert_into(name)
         yield staged
         # Not in a ``finally``: after an error the transaction is aborted and its rollback removes
         # the table anyway, while a DROP would only raise again and hide the cause.
@@ -74,7 +78,7 @@ class DuckDBBackend:
 
     def append(self, conn: Connection, target: Table, data: pa.Table) -> None:
         # Positional, so the columns go in the table's order; the Arrow scan is the whole insert.
-        conn.connection.driver_connection.from_arrow(data.select([c.name for c in target.columns])).insert_into(target.name)
+        conn.connection.driver_connection.from_arrow(_contiguous(data, target.columns)).insert_into(target.name)
 
     def insert_select(
         self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
@@ -83,7 +87,7 @@ class DuckDBBackend:
         # Rendered with literal values: a relation's query takes no parameters. The statement is
         # Core built by kpigov over the rows' own columns, so literals are its few constants.
         sql = str(statement(relation).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        rows = conn.connection.driver_connection.from_arrow(data.select([c.name for c in columns]))
+        rows = conn.connection.driver_connection.from_arrow(_contiguous(data, columns))
         # query() runs a statement that is not a SELECT at once (and once); its result is the count.
         counted = rows.query(name, sql).fetchall()
         return int(counted[0][0]) if counted else 0
@@ -125,6 +129,11 @@ def _copy(conn: Connection, table_name: str, names: Sequence[str], data: pa.Tabl
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in zip(*values, strict=True):
             copy.write_row(row)
+
+
+def _contiguous(data: pa.Table, columns: Sequence[Column[Any]]) -> pa.Table:
+    """``columns`` of ``data``, one chunk each (free when they already are)."""
+    return data.select([c.name for c in columns]).combine_chunks()
 
 
 def _temporary(name: str, columns: Sequence[Column[Any]], **options: Any) -> Table:
