@@ -40,7 +40,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Select,
     and_,
     case,
     cast,
@@ -58,6 +57,7 @@ from sqlalchemy import (
 
 from kpigov.ingest.rules import BotRules
 from kpigov.store import schema
+from kpigov.store.functions import filtered_count
 
 #: What counts as a link (Arrow's RE2, the definition ``has_link`` is computed with).
 LINK = r"(?i)(?:https?://|www\.)\S+"
@@ -95,21 +95,13 @@ def judge_link_ratio(conn: Connection, bots: BotRules, ingest_batch: str | None)
         "kpigov_link_verdicts", meta, *(Column(c.name, c.type) for c in accounts.columns), Column("verdict", Boolean),
         prefixes=["TEMPORARY"],
     )
-    plan = Table(
-        "kpigov_link_plan",
-        meta,
-        Column("mention_id", String(64)),
-        Column("in_batch", Boolean),
-        Column("was_flagged", Boolean),
-        Column("verdict", Boolean),
-        prefixes=["TEMPORARY"],
-    )
     meta.create_all(conn, checkfirst=False)
     try:
         _touched_accounts(conn, accounts, ingest_batch)
-        _plan_verdicts(conn, accounts, verdicts, plan, bots, ingest_batch)
-        _write_verdicts(conn, plan)
-        return _counts(conn, plan, whole_store=ingest_batch is None)
+        _judge_accounts(conn, accounts, verdicts, bots)
+        counts = _counts(conn, verdicts, ingest_batch)  # before the write: it compares with the old verdicts
+        _write_verdicts(conn, verdicts)
+        return counts
     finally:
         meta.drop_all(conn, checkfirst=False)
 
@@ -127,38 +119,28 @@ def _touched_accounts(conn: Connection, accounts: Table, ingest_batch: str | Non
     conn.execute(insert(accounts).from_select(["platform", "author_id", "author_handle"], touched))
 
 
-def _plan_verdicts(conn: Connection, accounts: Table, verdicts: Table, plan: Table, bots: BotRules,
-                   ingest_batch: str | None) -> None:
-    """Judge each touched account from all its rows (a hash aggregate into ``verdicts``), then give
-    each of those rows a plan row: its verdict before and after."""
+def _judge_accounts(conn: Connection, accounts: Table, verdicts: Table, bots: BotRules) -> None:
+    """Judge each touched account from all its stored rows: a hash aggregate into ``verdicts``."""
     members = _rows_of(accounts, m.c.has_link).subquery("members")
     key = (members.c.platform, members.c.author_id, members.c.author_handle)
     posts, links = func.count(), func.sum(case((members.c.has_link, 1), else_=0))
     judged = select(*key, _verdict(bots, posts, links)).group_by(*key)
     conn.execute(insert(verdicts).from_select(["platform", "author_id", "author_handle", "verdict"], judged))
-    rows = _rows_of(verdicts, m.c.mention_id, m.c.ingest_batch, m.c.link_spam, verdicts.c.verdict).subquery("rows")
-    # Re-judging the whole store: every row was stored before, so every change counts as one.
-    in_batch = literal(False) if ingest_batch is None else rows.c.ingest_batch == ingest_batch
-    conn.execute(
-        insert(plan).from_select(
-            ["mention_id", "in_batch", "was_flagged", "verdict"],
-            select(rows.c.mention_id, in_batch, func.coalesce(rows.c.link_spam, false()), rows.c.verdict),
-        )
-    )
 
 
 def _rows_of(accounts: Table, *columns: ColumnElement[Any]) -> CompoundSelect:
     """``columns`` of every stored row of the ``accounts``: joined by id, or by handle for rows without one."""
+    return union_all(*(
+        select(*columns, accounts.c.platform, accounts.c.author_id, accounts.c.author_handle).join(
+            accounts, and_(m.c.platform == accounts.c.platform, same_account))
+        for same_account in _account_joins(accounts)
+    ))
 
-    def joined(on: ColumnElement[bool]) -> Select[Any]:
-        return select(*columns, accounts.c.platform, accounts.c.author_id, accounts.c.author_handle).join(
-            accounts, and_(m.c.platform == accounts.c.platform, on))
 
-    return union_all(
-        joined(m.c.author_id == accounts.c.author_id),
-        joined(and_(m.c.author_id.is_(None), accounts.c.author_id.is_(None),
-                    m.c.author_handle == accounts.c.author_handle)),
-    )
+def _account_joins(accounts: Table) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """How a stored row belongs to an account of ``accounts``: by id, or by handle when neither has an id."""
+    return (m.c.author_id == accounts.c.author_id,
+            and_(m.c.author_id.is_(None), accounts.c.author_id.is_(None), m.c.author_handle == accounts.c.author_handle))
 
 
 def _verdict(bots: BotRules, posts: ColumnElement[int], links: ColumnElement[int]) -> ColumnElement[bool | None]:
@@ -176,32 +158,37 @@ def _verdict(bots: BotRules, posts: ColumnElement[int], links: ColumnElement[int
     return case((posts >= literal(bots.link_ratio_min_posts, Integer), over), else_=null())
 
 
-def _write_verdicts(conn: Connection, plan: Table) -> None:
-    """Set the verdict and recombine ``is_spam`` where either changed; row-level spam is kept as is."""
+def _write_verdicts(conn: Connection, verdicts: Table) -> None:
+    """Set the verdict and recombine ``is_spam`` where either changed; row-level spam is kept as is.
+
+    One UPDATE per way an account is known (by id, or by handle for rows without one): a join on
+    either condition would not be a hash join. No per-row plan is materialised: at 10M rows one
+    did not fit in memory.
+    """
     row_level = func.coalesce(m.c.row_spam, m.c.is_spam)
-    combined = or_(row_level, func.coalesce(plan.c.verdict, false()))
-    conn.execute(
-        update(m)
-        .values(link_spam=plan.c.verdict, row_spam=row_level, is_spam=combined)
-        .where(
-            m.c.mention_id == plan.c.mention_id,
-            or_(m.c.link_spam.is_distinct_from(plan.c.verdict), m.c.row_spam.is_(None),
-                m.c.is_spam.is_distinct_from(combined)),
+    combined = or_(row_level, func.coalesce(verdicts.c.verdict, false()))
+    for same_account in _account_joins(verdicts):
+        conn.execute(
+            update(m)
+            .values(link_spam=verdicts.c.verdict, row_spam=row_level, is_spam=combined)
+            .where(m.c.platform == verdicts.c.platform, same_account,
+                   or_(m.c.link_spam.is_distinct_from(verdicts.c.verdict), m.c.row_spam.is_(None),
+                       m.c.is_spam.is_distinct_from(combined)))
         )
-    )
 
 
-def _counts(conn: Connection, plan: Table, *, whole_store: bool) -> Counter[str]:
-    flagged = func.coalesce(plan.c.verdict, false())
-
-    def rows(*where: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((and_(*where), 1), else_=0)), 0)
-
+def _counts(conn: Connection, verdicts: Table, ingest_batch: str | None) -> Counter[str]:
+    """The report's counts, from the touched accounts' rows with their old and new verdicts."""
+    rows = _rows_of(verdicts, m.c.ingest_batch, m.c.link_spam, verdicts.c.verdict).subquery("rows")
+    flagged = func.coalesce(rows.c.verdict, false())
+    was_flagged = func.coalesce(rows.c.link_spam, false())
+    # Re-judging the whole store: every row was stored before, so every change counts as one.
+    in_batch = literal(False) if ingest_batch is None else rows.c.ingest_batch == ingest_batch
     batch, newly, cleared = conn.execute(
         select(
-            rows(flagged) if whole_store else rows(plan.c.in_batch, flagged),
-            rows(~plan.c.in_batch, flagged, ~plan.c.was_flagged),
-            rows(~plan.c.in_batch, ~flagged, plan.c.was_flagged),
+            filtered_count(flagged) if ingest_batch is None else filtered_count(and_(in_batch, flagged)),
+            filtered_count(and_(~in_batch, flagged, ~was_flagged)),
+            filtered_count(and_(~in_batch, ~flagged, was_flagged)),
         )
     ).one()
     counts = Counter({

@@ -22,8 +22,10 @@ earlier in (created_at, mention_id), so chains end and cycles are impossible:
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import (
+    CTE,
     Boolean,
     Column,
     ColumnElement,
@@ -40,6 +42,7 @@ from sqlalchemy import (
     literal,
     null,
     or_,
+    Select,
     select,
     union,
     update,
@@ -74,19 +77,17 @@ def deduplicate(conn: Connection, rules: DedupRules, ingest_batch: str | None) -
     meta.create_all(conn, checkfirst=False)
     key = _group_key(rules)
     comparable = _text_comparable(rules)
-    seed = select(m.c.mention_id)
-    if ingest_batch is not None:
-        seed = seed.where(m.c.ingest_batch == ingest_batch)
-    conn.execute(insert(scope).from_select(["mention_id"], seed))
+    # The scope: every stored row (whole store), the batch's rows (nothing stored before: the batch
+    # is its own closure), or the batch grown by _close_scope into the temporary scope table.
+    rows = select(m.c.mention_id, m.c.platform, m.c.native_id, key.label("group_key"), m.c.created_at,
+                  m.c.content_hash, comparable.label("text_comparable"), m.c.duplicate_of)
     if ingest_batch is not None and _stored_before(conn, ingest_batch):
+        conn.execute(insert(scope).from_select(["mention_id"], select(m.c.mention_id).where(m.c.ingest_batch == ingest_batch)))
         _close_scope(conn, scope, key, comparable)
-    conn.execute(
-        insert(plan).from_select(
-            ["mention_id", "platform", "native_id", "group_key", "created_at", "content_hash", "text_comparable"],
-            select(m.c.mention_id, m.c.platform, m.c.native_id, key, m.c.created_at, m.c.content_hash, comparable)
-            .join(scope, scope.c.mention_id == m.c.mention_id),
-        )
-    )
+        rows = rows.join(scope, scope.c.mention_id == m.c.mention_id)
+    elif ingest_batch is not None:
+        rows = rows.where(m.c.ingest_batch == ingest_batch)
+    conn.execute(insert(plan).from_select([c.name for c in plan.columns if c.name != "parent"], _plan_rows(rows.cte("scoped"))))
     _structural_parents(conn, plan)
     _follow_to_roots(conn, plan)
     if rules.cross_platform_window is not None:
@@ -99,6 +100,28 @@ def deduplicate(conn: Connection, rules: DedupRules, ingest_batch: str | None) -
     ).rowcount
     meta.drop_all(conn, checkfirst=False)
     return changed
+
+
+def _plan_rows(scoped: CTE) -> Select[Any]:
+    """The scope's rows whose ``duplicate_of`` can be anything but null, the only ones planned.
+
+    A row can only collapse, or be collapsed onto, when it is a repost or quote (a group key), the
+    original a group key names, or a comparable text that another platform also has; a row that is
+    collapsed now is planned too, so a rule turned off clears it. Every other row keeps (and has) a
+    null ``duplicate_of``: leaving it out of the plan keeps the plan to a few percent of a fresh
+    batch instead of every row of it (10M rows did not fit in memory as one plan table).
+    """
+    child = scoped.alias("child")
+    shared = (select(scoped.c.content_hash).where(scoped.c.text_comparable).group_by(scoped.c.content_hash)
+              .having(func.count(scoped.c.platform.distinct()) > 1))
+    relevant = or_(
+        scoped.c.group_key.is_not(None),
+        scoped.c.duplicate_of.is_not(None),
+        exists().where(child.c.group_key == scoped.c.native_id, child.c.platform == scoped.c.platform),
+        and_(scoped.c.text_comparable, scoped.c.content_hash.in_(shared)),
+    )
+    return select(scoped.c.mention_id, scoped.c.platform, scoped.c.native_id, scoped.c.group_key, scoped.c.created_at,
+                  scoped.c.content_hash, scoped.c.text_comparable).where(relevant)
 
 
 def _stored_before(conn: Connection, ingest_batch: str) -> bool:
