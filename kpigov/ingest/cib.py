@@ -57,8 +57,9 @@ from kpigov.store.store import Store, fetch_arrow
 m = schema.mentions
 _US = 1_000_000  # microseconds per second: time buckets are integer microseconds since the epoch
 #: Posts per time slice, besides the ``window`` of posts read before it: what bounds the memory
-#: of the matching (about 200 MiB of Arrow and DuckDB per 200k posts of 12-word texts).
-SLICE_POSTS = 200_000
+#: of the matching. At 1M mentions with CIB on (bench/bench_ingest.py --cib) 100k kept the ingest's
+#: peak RSS at 923 MiB against 1,117 MiB with 200k, at the same speed.
+SLICE_POSTS = 100_000
 #: The scratch DuckDB's bounds: it spills to a private temporary directory beyond this much memory,
 #: and does not take more cores than a small machine has.
 _SCRATCH_CONFIG = {"memory_limit": "256MB", "threads": 2, "preserve_insertion_order": False}

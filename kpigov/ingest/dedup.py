@@ -21,16 +21,17 @@ earlier in (created_at, mention_id), so chains end and cycles are impossible:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     Boolean,
     Column,
     ColumnElement,
     Connection,
     DateTime,
+    FromClause,
     MetaData,
     String,
     Table,
@@ -44,6 +45,7 @@ from sqlalchemy import (
     or_,
     Select,
     select,
+    tuple_,
     union,
     update,
 )
@@ -79,15 +81,17 @@ def deduplicate(conn: Connection, rules: DedupRules, ingest_batch: str | None) -
     comparable = _text_comparable(rules)
     # The scope: every stored row (whole store), the batch's rows (nothing stored before: the batch
     # is its own closure), or the batch grown by _close_scope into the temporary scope table.
-    rows = select(m.c.mention_id, m.c.platform, m.c.native_id, key.label("group_key"), m.c.created_at,
-                  m.c.content_hash, comparable.label("text_comparable"), m.c.duplicate_of)
-    if ingest_batch is not None and _stored_before(conn, ingest_batch):
+    closed = ingest_batch is not None and _stored_before(conn, ingest_batch)
+    if closed:
         conn.execute(insert(scope).from_select(["mention_id"], select(m.c.mention_id).where(m.c.ingest_batch == ingest_batch)))
         _close_scope(conn, scope, key, comparable)
-        rows = rows.join(scope, scope.c.mention_id == m.c.mention_id)
-    elif ingest_batch is not None:
-        rows = rows.where(m.c.ingest_batch == ingest_batch)
-    conn.execute(insert(plan).from_select([c.name for c in plan.columns if c.name != "parent"], _plan_rows(rows.cte("scoped"))))
+
+    def scoped(rows: Select[Any], table: FromClause) -> Select[Any]:
+        if closed:
+            return rows.join(scope, scope.c.mention_id == table.c.mention_id)
+        return rows if ingest_batch is None else rows.where(table.c.ingest_batch == ingest_batch)
+
+    conn.execute(insert(plan).from_select([c.name for c in plan.columns if c.name != "parent"], _plan_rows(rules, scoped)))
     _structural_parents(conn, plan)
     _follow_to_roots(conn, plan)
     if rules.cross_platform_window is not None:
@@ -102,26 +106,35 @@ def deduplicate(conn: Connection, rules: DedupRules, ingest_batch: str | None) -
     return changed
 
 
-def _plan_rows(scoped: CTE) -> Select[Any]:
+def _plan_rows(rules: DedupRules, scoped: Callable[[Select[Any], FromClause], Select[Any]]) -> Select[Any]:
     """The scope's rows whose ``duplicate_of`` can be anything but null, the only ones planned.
 
     A row can only collapse, or be collapsed onto, when it is a repost or quote (a group key), the
     original a group key names, or a comparable text that another platform also has; a row that is
     collapsed now is planned too, so a rule turned off clears it. Every other row keeps (and has) a
-    null ``duplicate_of``: leaving it out of the plan keeps the plan to a few percent of a fresh
-    batch instead of every row of it (10M rows did not fit in memory as one plan table).
+    null ``duplicate_of``: leaving it out keeps the plan to a few percent of a fresh batch instead
+    of every row of it (10M rows did not fit in memory as one plan table).
+
+    The scope (``scoped`` restricts a select over a table to it) is read three times, each time for
+    its own columns: DuckDB turns a subquery read twice into a CTE it materialises (every scoped row,
+    uncompressed), while these three differ and each reads only its columns from the column store.
+    "Another platform" is ``min(platform) <> max(platform)``, one hash aggregate where
+    ``count(DISTINCT platform) > 1`` took two.
     """
-    child = scoped.alias("child")
-    shared = (select(scoped.c.content_hash).where(scoped.c.text_comparable).group_by(scoped.c.content_hash)
-              .having(func.count(scoped.c.platform.distinct()) > 1))
+    child, text = m.alias("child"), m.alias("text")
+    child_key, text_comparable = _group_key(rules, child), _text_comparable(rules, text)
+    originals = scoped(select(child.c.platform, child_key).where(child_key.is_not(None)), child)
+    shared = scoped(select(text.c.content_hash).where(text_comparable), text).group_by(text.c.content_hash).having(
+        func.min(text.c.platform) != func.max(text.c.platform))
+    key, comparable = _group_key(rules), _text_comparable(rules)
     relevant = or_(
-        scoped.c.group_key.is_not(None),
-        scoped.c.duplicate_of.is_not(None),
-        exists().where(child.c.group_key == scoped.c.native_id, child.c.platform == scoped.c.platform),
-        and_(scoped.c.text_comparable, scoped.c.content_hash.in_(shared)),
+        key.is_not(None),
+        m.c.duplicate_of.is_not(None),
+        tuple_(m.c.platform, m.c.native_id).in_(originals),
+        and_(comparable, m.c.content_hash.in_(shared)),
     )
-    return select(scoped.c.mention_id, scoped.c.platform, scoped.c.native_id, scoped.c.group_key, scoped.c.created_at,
-                  scoped.c.content_hash, scoped.c.text_comparable).where(relevant)
+    return scoped(select(m.c.mention_id, m.c.platform, m.c.native_id, key, m.c.created_at, m.c.content_hash, comparable)
+                  .where(relevant), m)
 
 
 def _stored_before(conn: Connection, ingest_batch: str) -> bool:
@@ -129,20 +142,20 @@ def _stored_before(conn: Connection, ingest_batch: str) -> bool:
     return conn.execute(select(exists().where(m.c.ingest_batch != ingest_batch))).scalar_one()
 
 
-def _group_key(rules: DedupRules) -> ColumnElement[str | None]:
+def _group_key(rules: DedupRules, rows: FromClause = m) -> ColumnElement[str | None]:
     """The native id of the post a row collapses towards by structure (null: none)."""
     whens = []
     if rules.collapse_reposts:
-        whens.append((m.c.repost_of.is_not(None), m.c.repost_of))
+        whens.append((rows.c.repost_of.is_not(None), rows.c.repost_of))
     if not rules.quotes_count_as_mentions:
-        whens.append((m.c.quote_of.is_not(None), m.c.quote_of))
+        whens.append((rows.c.quote_of.is_not(None), rows.c.quote_of))
     return case(*whens, else_=null()) if whens else null()
 
 
-def _text_comparable(rules: DedupRules) -> ColumnElement[bool]:
+def _text_comparable(rules: DedupRules, rows: FromClause = m) -> ColumnElement[bool]:
     if rules.cross_platform_window is None:
         return literal(False)
-    return func.coalesce(func.length(m.c.text), 0) >= rules.min_text_length_for_text_dedup
+    return func.coalesce(func.length(rows.c.text), 0) >= rules.min_text_length_for_text_dedup
 
 
 def _close_scope(conn: Connection, scope: Table, key: ColumnElement[str | None], comparable: ColumnElement[bool]) -> None:
@@ -211,7 +224,7 @@ def _cross_platform_parents(conn: Connection, plan: Table, window: timedelta) ->
     # Only a text on more than one platform can collapse: the window runs over those texts' rows
     # alone (a few percent of a batch) instead of sorting every row by text.
     shared = select(row.c.content_hash).where(candidate).group_by(row.c.content_hash).having(
-        func.count(row.c.platform.distinct()) > 1)
+        func.min(row.c.platform) != func.max(row.c.platform))
     order = (row.c.created_at, row.c.mention_id)
     by_text = dict(partition_by=row.c.content_hash, order_by=order)
     earliest = (

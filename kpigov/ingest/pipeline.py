@@ -154,15 +154,21 @@ def _prepared(chunks: Iterator[AdapterChunk], rules: IngestRules, source: str, b
     try:
         with IdentityHasher() as hasher:
             for chunk in _slow_start(chunks):
-                mentions, fired = apply_row_flags(chunk.mentions, rules.bots, rules.employees)
-                mentions = _identified(hasher, _stamp(mentions, source, batch_id))
-                # One chunk per column, made here rather than by the database's thread (see kpigov.store.backends).
-                rows = _first_occurrences(mentions).combine_chunks()
-                yield _Prepared(rows, mentions.num_rows, fired, chunk.quarantined, chunk.rows_read)
+                prepared = _prepare(hasher, chunk, rules, source, batch_id)
+                del chunk  # while this generator waits for the consumer, it holds the prepared batch only
+                yield prepared
     finally:  # the adapter's file is closed here, in the thread reading it, when the ingest stops early
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+
+
+def _prepare(hasher: IdentityHasher, chunk: AdapterChunk, rules: IngestRules, source: str, batch_id: str) -> _Prepared:
+    mentions, fired = apply_row_flags(chunk.mentions, rules.bots, rules.employees)
+    mentions = _identified(hasher, _stamp(mentions, source, batch_id))
+    # One chunk per column, made here rather than by the database's thread (see kpigov.store.backends).
+    rows = _first_occurrences(mentions).combine_chunks()
+    return _Prepared(rows, mentions.num_rows, fired, chunk.quarantined, chunk.rows_read)
 
 
 def _slow_start(chunks: Iterator[AdapterChunk], pieces: int = 4, min_rows: int = 10_000) -> Iterator[AdapterChunk]:

@@ -31,9 +31,11 @@ from kpigov.store.errors import (
 )
 
 DEFAULT_STORE_URL = "duckdb:///kpigov.duckdb"
-#: DuckDB otherwise takes 80% of the machine's memory; a bounded default keeps a 10M-mention run
-#: under 1 GiB. A ``memory_limit`` in the URL (``duckdb:///s.duckdb?memory_limit=4GB``) wins.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB"
+#: DuckDB otherwise takes 80% of the machine's memory; a bounded default keeps a 10M-mention ingest
+#: and evaluation under 1 GiB of peak RSS (docs/benchmarks.md: the ingest peaked at 1,268 MiB with
+#: 512MB, the evaluation at 1,006 MiB; at 384MB the ingest ran as fast and the evaluation ~25%
+#: slower). A ``memory_limit`` in the URL (``duckdb:///s.duckdb?memory_limit=4GB``) wins.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "384MB"
 
 
 @dataclass(frozen=True)

@@ -166,5 +166,5 @@ def test_duckdb_memory_is_bounded_by_default_and_the_url_wins(tmp_path: Path) ->
         with open_store(url, create=True) as store, store.engine.connect() as conn:
             return conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar_one()
 
-    assert limit(f"duckdb:///{tmp_path / 'a.duckdb'}") == "488.2 MiB"  # 512MB, as DuckDB prints it
+    assert limit(f"duckdb:///{tmp_path / 'a.duckdb'}") == "366.2 MiB"  # 384MB, as DuckDB prints it
     assert limit(f"duckdb:///{tmp_path / 'b.duckdb'}?memory_limit=1GB") == "953.6 MiB"
