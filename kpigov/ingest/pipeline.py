@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Insert, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, select
 from sqlalchemy.sql.expression import TableClause
 
 from kpigov.ingest.accounts import judge_link_ratio
@@ -42,6 +43,8 @@ from kpigov.store.store import Store
 
 m = schema.mentions
 _INCOMING = "kpigov_incoming"
+#: What ingests and rejudgements serialize on (``Store.serialize``).
+JUDGING = "judging mentions"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,9 @@ def ingest_file(
     flags = Counter[str]()
     chunks = adapter.read(path, encoding=encoding, batch_size=batch_size, resolver=entity_resolver)
     with store.transaction() as conn, prefetched(_prepared(chunks, rules, adapter.name, batch_id)) as batches:
+        # Ingests take turns on a shared warehouse: each judges (dedups, flags) against the rows the
+        # others committed, never beside rows it cannot see yet (kpigov.store.backends).
+        store.serialize(conn, JUDGING)
         for batch in batches:  # the next batch is read and prepared while this one is inserted
             loaded = _insert_new(store, conn, batch.rows)
             flags.update(batch.fired)
@@ -233,12 +239,11 @@ def _insert_new(store: Store, conn: Connection, rows: pa.Table) -> int:
     if not rows.num_rows:
         return 0
 
-    def statement(incoming: TableClause) -> Insert:
+    def fresh(incoming: TableClause) -> Select[Any]:
         stored = select(m.c.mention_id).where(m.c.mention_id.in_(select(incoming.c.mention_id)))
-        fresh = select(*(incoming.c[c.name] for c in m.columns)).where(incoming.c.mention_id.not_in(stored))
-        return insert(m).from_select([c.name for c in m.columns], fresh)
+        return select(*(incoming.c[c.name] for c in m.columns)).where(incoming.c.mention_id.not_in(stored))
 
-    return store.insert_select(conn, _INCOMING, list(m.columns), rows, statement)
+    return store.insert_select(conn, _INCOMING, list(m.columns), rows, m, fresh)
 
 
 def _quarantine(conn: Connection, rows: tuple[Quarantined, ...], source: str, batch_id: str) -> None:

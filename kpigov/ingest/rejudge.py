@@ -50,6 +50,7 @@ from sqlalchemy import (
 from kpigov.ingest.accounts import judge_link_ratio
 from kpigov.ingest.cib import flag_coordination
 from kpigov.ingest.dedup import deduplicate
+from kpigov.ingest.pipeline import JUDGING
 from kpigov.ingest.rules import BotRules, EmployeeRules, IngestRules
 from kpigov.store import schema
 from kpigov.store.functions import filtered_count
@@ -108,6 +109,7 @@ def rejudge_store(
     report: RejudgeReport | None = None
     try:
         with store.transaction() as conn:
+            store.serialize(conn, JUDGING)  # no ingest judges beside it (kpigov.ingest.pipeline)
             meta.create_all(conn, checkfirst=False)
             conn.execute(insert(snapshot).from_select(["mention_id", *JUDGED], select(m.c.mention_id, *(m.c[n] for n in JUDGED))))
             before = _totals(conn, snapshot)

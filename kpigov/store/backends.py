@@ -14,9 +14,18 @@ DuckDB is given contiguous columns (``_contiguous``): its optimistic writer turn
 many small chunks into row groups that the checkpoint must rewrite, which took 1.6 s per million
 mentions when the store was closed, more than the insert itself (``bench/bench_ingest.py``).
 
-``insert_select`` runs one ``INSERT … SELECT`` over the rows. DuckDB scans the Arrow table in place
-through a relation's ``query`` (its view lives for that one statement and keeps nothing until the
-commit, measured over 40 batches), so the rows are not copied twice; PostgreSQL stages them.
+``insert_select`` inserts into a table what one ``SELECT`` over the rows gives. DuckDB scans the
+Arrow table in place through a relation's ``query`` (its view lives for that one statement and keeps
+nothing until the commit, measured over 40 batches), so the rows are not copied twice; PostgreSQL
+stages them, and skips rows whose primary key another transaction committed after the SELECT
+looked (``ON CONFLICT DO NOTHING``): two ingests of overlapping files at once then both succeed
+instead of one failing on the key (``tests/ingest/test_concurrent.py``). A DuckDB file has one
+writing process, and its ``mentions`` no key.
+
+``serialize`` makes transactions doing the same kind of work take turns. Judging mentions (dedup,
+link ratio, CIB) reads rows other writers may be adding: two ingests judging at once would each
+miss the other's rows (a write skew that READ COMMITTED allows). PostgreSQL takes a transaction-
+level advisory lock, released by the commit or rollback; DuckDB has one writing process per file.
 """
 
 from __future__ import annotations
@@ -25,13 +34,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+import hashlib
+
 import pyarrow as pa
 from psycopg import sql as pgsql
-from sqlalchemy import Column, Connection, Insert, MetaData, Table
+from sqlalchemy import BigInteger, Column, Connection, MetaData, Select, Table, func, insert, literal, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.expression import TableClause
 
-#: Builds the INSERT … SELECT that reads the rows, given the relation they are readable as.
-InsertFrom = Callable[[TableClause], Insert]
+#: Builds the SELECT of the rows to insert (every column of the target, in its order), given the
+#: relation the staged rows are readable as.
+RowsFrom = Callable[[TableClause], Select[Any]]
 
 
 class Backend(Protocol):
@@ -50,10 +63,14 @@ class Backend(Protocol):
         ...
 
     def insert_select(
-        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, target: Table, rows: RowsFrom
     ) -> int:
-        """Run ``statement(relation)`` with ``data`` readable as ``relation`` (named ``name``) once;
-        returns how many rows it inserted."""
+        """Insert into ``target`` the rows ``rows(relation)`` selects, with ``data`` readable as
+        ``relation`` (named ``name``, of ``columns``) for that one statement; returns how many."""
+        ...
+
+    def serialize(self, conn: Connection, purpose: str) -> None:
+        """Wait until no other transaction holds ``purpose``, then hold it until this one ends."""
         ...
 
 
@@ -81,16 +98,20 @@ class DuckDBBackend:
         conn.connection.driver_connection.from_arrow(_contiguous(data, target.columns)).insert_into(target.name)
 
     def insert_select(
-        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, target: Table, rows: RowsFrom
     ) -> int:
         relation = _temporary(name, columns)  # only names the columns for SQLAlchemy; never created
+        statement = insert(target).from_select([c.name for c in target.columns], rows(relation))
         # Rendered with literal values: a relation's query takes no parameters. The statement is
         # Core built by kpigov over the rows' own columns, so literals are its few constants.
-        sql = str(statement(relation).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        rows = conn.connection.driver_connection.from_arrow(_contiguous(data, columns))
+        sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        scanned = conn.connection.driver_connection.from_arrow(_contiguous(data, columns))
         # query() runs a statement that is not a SELECT at once (and once); its result is the count.
-        counted = rows.query(name, sql).fetchall()
+        counted = scanned.query(name, sql).fetchall()
         return int(counted[0][0]) if counted else 0
+
+    def serialize(self, conn: Connection, purpose: str) -> None:
+        """Nothing to do: one process writes a DuckDB file (a second one cannot open it)."""
 
 
 class PostgresBackend:
@@ -114,11 +135,22 @@ class PostgresBackend:
         _copy(conn, target.name, [c.name for c in target.columns], data)
 
     def insert_select(
-        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, target: Table, rows: RowsFrom
     ) -> int:
         with self.stage(conn, name, columns, data) as staged:
+            statement = postgresql.insert(target).from_select([c.name for c in target.columns], rows(staged))
+            if target.primary_key:  # a row another transaction committed meanwhile is left to it
+                statement = statement.on_conflict_do_nothing(index_elements=list(target.primary_key.columns))
             # SQLAlchemy only reports an INSERT … SELECT's rowcount when asked to keep it.
-            return conn.execute(statement(staged).execution_options(preserve_rowcount=True)).rowcount
+            return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+
+    def serialize(self, conn: Connection, purpose: str) -> None:
+        conn.execute(select(func.pg_advisory_xact_lock(literal(_lock_key(purpose), BigInteger))))
+
+
+def _lock_key(purpose: str) -> int:
+    """A stable signed 64-bit advisory lock key for ``purpose``."""
+    return int.from_bytes(hashlib.sha256(f"kpigov:{purpose}".encode()).digest()[:8], "big", signed=True)
 
 
 def _copy(conn: Connection, table_name: str, names: Sequence[str], data: pa.Table) -> None:

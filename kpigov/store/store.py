@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.sql.expression import Executable, TableClause
 
 from kpigov.store import migrations, schema
-from kpigov.store.backends import BACKENDS, Backend, InsertFrom
+from kpigov.store.backends import BACKENDS, Backend, RowsFrom
 from kpigov.store.errors import (
     NotAKpigovStoreError,
     StoreNotFoundError,
@@ -62,11 +62,17 @@ class Store:
         self.backend.append(conn, target, data)
 
     def insert_select(
-        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, statement: InsertFrom
+        self, conn: Connection, name: str, columns: Sequence[Column[Any]], data: pa.Table, target: Table, rows: RowsFrom
     ) -> int:
-        """Run the ``INSERT … SELECT`` that ``statement`` builds over ``data`` (readable as relation
-        ``name`` of ``columns``) through the native fast path; returns how many rows it inserted."""
-        return self.backend.insert_select(conn, name, columns, data, statement)
+        """Insert into ``target`` what ``rows`` selects over ``data`` (readable as relation ``name`` of
+        ``columns``), through the native fast path; returns how many rows went in. See
+        :mod:`kpigov.store.backends` for what each backend does with concurrent writers."""
+        return self.backend.insert_select(conn, name, columns, data, target, rows)
+
+    def serialize(self, conn: Connection, purpose: str) -> None:
+        """Make transactions doing ``purpose`` take turns: waits for any other one, and holds the
+        turn until ``conn``'s transaction ends (PostgreSQL: an advisory lock; DuckDB: one writer)."""
+        self.backend.serialize(conn, purpose)
 
     def fetch_arrow(self, conn: Connection, statement: Executable) -> pa.Table:
         """The rows of a Core ``statement`` as an Arrow table (see :func:`fetch_arrow`)."""
