@@ -130,3 +130,10 @@ def test_cib_clusters_are_cleared_when_the_rule_is_off(duckdb_url: str, sample_f
         loose = rejudge_store(store, replace(repository_rules, cib=CIBRules(min_accounts=30, window=dt.timedelta(hours=1),
                                                                              min_similarity=0.9)), apply=True)
     assert loose.after["cib_cluster"] == report.before["cib_cluster"]
+
+
+def test_an_empty_store_is_rejudged_to_nothing(store_url: str, repository_rules: IngestRules) -> None:
+    with open_store(store_url, create=True) as store:
+        report = rejudge_store(store, repository_rules, apply=True)
+    assert report.rows == 0 and report.rows_changed == 0 and report.cib_clusters == 0
+    assert set(report.after.values()) == {0}
