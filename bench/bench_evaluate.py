@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from kpigov.store import open_store, schema  # noqa: E402
 from kpigov.store.arrow import arrow_schema  # noqa: E402
+from rss import peak_rss_mib  # noqa: E402  (bench/rss.py, beside this script)
 
 AS_OF = date(2026, 11, 22)
 ENTITIES = np.array(["stridewell", "apexrun", "kinetiq", "volta"])
@@ -179,15 +180,6 @@ def measure(store_path: Path, repeat: int, memory_limit: str) -> dict[str, float
     return {"kpis": len(order), "kpi_part": min(kpi_runs), "hand_kpis": hand_kpis, "gates": gates,
             "hand_gates": hand_gates, "first_gates": first_gates, "full": full_seconds, "statuses": sorted({k.status.value for k in full.kpis}),
             "peak_rss_mib": peak_rss_mib()}
-
-
-def peak_rss_mib() -> float:
-    """This process's own peak resident set (``VmHWM``). Not ``ru_maxrss``: a child's starts from its
-    parent's at the fork, so after building the store in the parent it reported the build's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:

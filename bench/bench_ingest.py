@@ -33,6 +33,7 @@ import kpigov.ingest.pipeline  # noqa: E402
 from kpigov.ingest import BotRules, CIBRules, DedupRules, EmployeeRules, IngestRules, content_hash, ingest_file, mention_id  # noqa: E402
 from kpigov.store import open_store, schema  # noqa: E402
 from kpigov.store.arrow import arrow_schema  # noqa: E402
+from rss import peak_rss_mib, reset_peak_rss  # noqa: E402  (bench/rss.py, beside this script)
 
 PLATFORMS = np.array(["x", "reddit", "youtube", "weibo", "vk"])
 WORDS = np.array([f"w{i}" for i in range(5_000)])
@@ -110,24 +111,6 @@ def bare_native_insert(url: str, path: Path, batch_size: int) -> float:
             for table in batches:  # the native path straight into the table (DuckDB's Arrow scan), no staging
                 store.append(conn, schema.mentions, table)
     return time.perf_counter() - started  # committed and closed, as the ingest is measured
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set (``VmHWM``). Not ``ru_maxrss``: that one is inherited
-    across fork/exec, so it can report a parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak_rss() -> bool:
-    """Restart ``VmHWM`` from the current RSS (Linux ``clear_refs`` 5); False where not allowed."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 class CIBTimer:

@@ -47,18 +47,15 @@ def apply_row_flags(table: pa.Table, bots: BotRules, employees: EmployeeRules) -
         age = pc.subtract(table.column("created_at"), table.column("author_created_at"))
         bot = fire("bot.min_account_age_days", pc.less(age, pa.scalar(timedelta(days=bots.min_account_age_days))), bot)
 
-    spam = no
+    spam, employee = no, no
     handles = table.column("author_handle")
     distinct = [h for h in pc.unique(handles).to_pylist() if h is not None]
-    if bots.handle_regex is not None:
-        spam = fire("spam.handle_pattern", _handles_matching(handles, distinct, bots.handle_regex.search), spam)
-
-    employee = no
-    if employees.normalised_handles:
-        listed = employees.normalised_handles
-        employee = fire("employee.handle", _handles_matching(handles, distinct, lambda h: h.removeprefix("@").casefold() in listed), employee)
-    if employees.handle_regex is not None:
-        employee = fire("employee.handle_pattern", _handles_matching(handles, distinct, employees.handle_regex.search), employee)
+    for rule, matches in handle_rules(bots, employees).items():
+        hits = _handles_matching(handles, distinct, matches)
+        if rule.startswith("spam."):
+            spam = fire(rule, hits, spam)
+        else:
+            employee = fire(rule, hits, employee)
 
     # has_link is set whatever the policy, so turning max_link_ratio on later judges every stored post.
     unjudged = pa.nulls(table.num_rows, pa.bool_())
@@ -68,10 +65,25 @@ def apply_row_flags(table: pa.Table, bots: BotRules, employees: EmployeeRules) -
     return table, +counts
 
 
+def handle_rules(bots: BotRules, employees: EmployeeRules) -> dict[str, Callable[[str], object]]:
+    """The enabled rules decided by an author handle, by report name: ``spam.handle_pattern`` sets
+    ``is_spam``; ``employee.handle`` (the declared list, ``@`` and case ignored) and
+    ``employee.handle_pattern`` set ``is_employee``. Shared with ``kpigov.ingest.rejudge``."""
+    rules: dict[str, Callable[[str], object]] = {}
+    if bots.handle_regex is not None:
+        rules["spam.handle_pattern"] = bots.handle_regex.search
+    if employees.normalised_handles:
+        listed = employees.normalised_handles
+        rules["employee.handle"] = lambda h: h.removeprefix("@").casefold() in listed
+    if employees.handle_regex is not None:
+        rules["employee.handle_pattern"] = employees.handle_regex.search
+    return rules
+
+
 def _handles_matching(handles: pa.ChunkedArray, distinct: list[str], matches: Callable[[str], object]) -> pa.ChunkedArray:
     """Rows whose handle satisfies ``matches``, deciding once per distinct handle."""
     hits = [h for h in distinct if matches(h)]
     return pc.is_in(handles, value_set=pa.array(hits, pa.string()))
 
 
-__all__ = ["apply_row_flags"]
+__all__ = ["apply_row_flags", "handle_rules"]

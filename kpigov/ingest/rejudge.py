@@ -50,6 +50,7 @@ from sqlalchemy import (
 from kpigov.ingest.accounts import judge_link_ratio
 from kpigov.ingest.cib import flag_coordination
 from kpigov.ingest.dedup import deduplicate
+from kpigov.ingest.flags import handle_rules
 from kpigov.ingest.pipeline import JUDGING
 from kpigov.ingest.rules import BotRules, EmployeeRules, IngestRules
 from kpigov.store import schema
@@ -134,10 +135,9 @@ def rejudge_store(
 def _row_flags(store: Store, conn: Connection, bots: BotRules, employees: EmployeeRules) -> None:
     """``is_bot``, ``row_spam`` and ``is_employee`` from the row-level rules, as ``apply_row_flags`` sets them."""
     handles = [h for (h,) in conn.execute(select(m.c.author_handle).where(m.c.author_handle.is_not(None)).distinct())]
-    spam = [h for h in handles if bots.handle_regex is not None and bots.handle_regex.search(h)]
-    listed = employees.normalised_handles
-    staff = [h for h in handles if (listed and h.removeprefix("@").casefold() in listed)
-             or (employees.handle_regex is not None and employees.handle_regex.search(h))]
+    rules = handle_rules(bots, employees)
+    spam = [h for h in handles if any(matches(h) for rule, matches in rules.items() if rule.startswith("spam."))]
+    staff = [h for h in handles if any(matches(h) for rule, matches in rules.items() if rule.startswith("employee."))]
     with store.stage(conn, "kpigov_rejudge_spam", [_HANDLE], pa.table({"author_handle": pa.array(spam, pa.string())})) as spam_handles, \
          store.stage(conn, "kpigov_rejudge_staff", [_HANDLE], pa.table({"author_handle": pa.array(staff, pa.string())})) as staff_handles:
         row_spam = _handle_in(select(spam_handles.c.author_handle))

@@ -72,11 +72,8 @@ def normalised_texts(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """
     column = pc.fill_null(texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts, "")
     folded = pc.ascii_lower(column)
-    # As in normalise_text, a regex runs only on the rows holding its anchor (a substring scan is
-    # several times cheaper than a regex replacement over every row).
-    folded = _replace_where(folded, pc.or_(pc.match_substring(folded, "http"), pc.match_substring(folded, "www.")),
-                            _ASCII_URL, " ")
-    folded = _replace_where(folded, pc.match_substring(folded, "@"), _ASCII_HANDLE, r"\1 ")
+    folded = pc.replace_substring_regex(folded, _ASCII_URL, " ")
+    folded = pc.replace_substring_regex(folded, _ASCII_HANDLE, r"\1 ")
     folded = pc.utf8_trim(_collapse_spaces(folded), " ")
     ascii_rows = pc.string_is_ascii(column)
     if pc.all(ascii_rows).as_py():
@@ -155,13 +152,6 @@ def _ascii_word_lists(column: pa.Array) -> pa.ListArray:
     lengths = pc.subtract(pc.list_value_length(pieces), pc.cast(pc.equal(normalised, ""), pa.int32()))
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(lengths)])
     return pa.ListArray.from_arrays(offsets, pc.filter(words, pc.not_equal(words, "")))
-
-
-def _replace_where(column: pa.Array, rows: pa.Array, pattern: str, replacement: str) -> pa.Array:
-    """``column`` with ``pattern`` replaced by ``replacement`` in the ``rows`` marked (others as they are)."""
-    if not pc.any(rows).as_py():
-        return column
-    return pc.replace_with_mask(column, rows, pc.replace_substring_regex(pc.filter(column, rows), pattern, replacement))
 
 
 def _collapse_spaces(column: pa.Array) -> pa.Array:

@@ -30,11 +30,10 @@ level advisory lock, released by the commit or rollback; DuckDB has one writing 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
-
-import hashlib
 
 import pyarrow as pa
 from psycopg import sql as pgsql
@@ -75,7 +74,8 @@ class Backend(Protocol):
 
 
 class DuckDBBackend:
-    """Copies the Arrow table into a temporary table through DuckDB's Arrow scan."""
+    """Reads Arrow tables with DuckDB's Arrow scan: in place for one statement, or copied into a
+    temporary table for several."""
 
     name = "duckdb"
 
